@@ -1,0 +1,52 @@
+//! Parser micro-benchmark: a typical ~900-byte INVITE parsed, plus the typed look-ups a
+//! proxy makes on every request. Run: `cargo bench -p causeway-sip --bench parse -- --measurement-time 3`.
+
+use bytes::Bytes;
+use causeway_sip::{HeaderName, Message};
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+
+const INVITE: &[u8] = b"INVITE sip:bob@biloxi.example.com SIP/2.0\r\n\
+Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK.a8f2c91d;rport\r\n\
+Via: SIP/2.0/TLS 198.51.100.7:5061;branch=z9hG4bK.77e2b3f0a1;received=203.0.113.9\r\n\
+Max-Forwards: 69\r\n\
+Route: <sip:edge.example.com;lr>\r\n\
+From: \"Alice Liddell\" <sip:alice@atlanta.example.com>;tag=9fxced76sl\r\n\
+To: \"Bob\" <sip:bob@biloxi.example.com>\r\n\
+Call-ID: 3848276298220188511@atlanta.example.com\r\n\
+CSeq: 2 INVITE\r\n\
+Contact: <sip:alice@192.0.2.10:5060;transport=udp;ob>;+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>\";reg-id=1\r\n\
+Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY, MESSAGE\r\n\
+Supported: replaces, outbound, gruu, timer, 100rel\r\n\
+User-Agent: Causeway-Bench/1.0 (softphone build 2026)\r\n\
+Content-Type: application/sdp\r\n\
+Content-Length: 214\r\n\
+\r\n\
+v=0\r\n\
+o=alice 2890844526 2890844526 IN IP4 192.0.2.10\r\n\
+s=-\r\n\
+c=IN IP4 192.0.2.10\r\n\
+t=0 0\r\n\
+m=audio 49170 RTP/AVP 0 8 101\r\n\
+a=rtpmap:101 telephone-event/8000\r\n\
+a=sendrecv\r\n\
+";
+
+fn parse_invite(c: &mut Criterion) {
+    let bytes = Bytes::from_static(INVITE);
+    let mut g = c.benchmark_group("parse");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("invite_index_only", |b| {
+        b.iter(|| Message::parse(black_box(bytes.clone())).map(|m| m.headers().count()))
+    });
+    g.bench_function("invite_proxy_fields", |b| {
+        b.iter(|| {
+            let m = Message::parse(black_box(bytes.clone())).ok()?;
+            let call_id = m.header(HeaderName::CallId)?.value.len();
+            Some(call_id + m.body_len())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, parse_invite);
+criterion_main!(benches);

@@ -1,0 +1,189 @@
+//! The header-section line walker shared by [`crate::framing`] and [`crate::Message`]:
+//! one pass over CRLF-terminated lines, joining folded continuation lines (RFC 3261 §7.3.1).
+
+use crate::error::ParseError;
+use crate::scan::{is_token, parse_decimal};
+
+/// A byte range inside a message buffer. Messages are capped well below 4 GiB, so `u32`
+/// keeps the header index small.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Span {
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+}
+
+impl Span {
+    pub(crate) fn new(start: usize, end: usize) -> Self {
+        // Callers cap buffers at u32::MAX (Message::parse, framing limits).
+        Self { start: u32::try_from(start).unwrap_or(u32::MAX), end: u32::try_from(end).unwrap_or(u32::MAX) }
+    }
+
+    pub(crate) fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    pub(crate) fn of(self, buf: &[u8]) -> &[u8] {
+        buf.get(self.range()).unwrap_or_default()
+    }
+}
+
+/// One header field as found on the wire.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawField {
+    /// The name, without trailing white space before the colon.
+    pub(crate) name: Span,
+    /// The value without surrounding LWS; may contain folds (CRLF + SP/HT).
+    pub(crate) value: Span,
+    /// From the first byte of the name to just past the final CRLF.
+    pub(crate) line: Span,
+}
+
+/// Walks header lines from `pos` (just past the start line) to the empty line.
+pub(crate) struct Fields<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    line_no: usize,
+    /// Set once the empty line is found: the first body byte.
+    pub(crate) body_start: Option<usize>,
+}
+
+/// Index of the next CRLF at or after `from`.
+pub(crate) fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
+    let hay = buf.get(from..)?;
+    memchr::memmem::find(hay, b"\r\n").map(|i| i + from)
+}
+
+impl<'a> Fields<'a> {
+    pub(crate) fn new(buf: &'a [u8], pos: usize) -> Self {
+        Self { buf, pos, line_no: 1, body_start: None }
+    }
+
+    /// The next field, `Ok(None)` at the empty line, `Err` for an unterminated section or a
+    /// line that is not `name: value` (the walk continues after a bad line).
+    pub(crate) fn next_field(&mut self) -> Result<Option<RawField>, ParseError> {
+        if self.body_start.is_some() {
+            return Ok(None);
+        }
+        let start = self.pos;
+        let mut eol = find_crlf(self.buf, start).ok_or(ParseError::UnterminatedHeaders)?;
+        self.line_no += 1;
+        if eol == start {
+            self.body_start = Some(start + 2);
+            return Ok(None);
+        }
+        // Continuation lines (RFC 3261 §7.3.1: a line starting with SP or HT continues the field).
+        while matches!(self.buf.get(eol + 2), Some(b' ' | b'\t')) {
+            eol = find_crlf(self.buf, eol + 2).ok_or(ParseError::UnterminatedHeaders)?;
+            self.line_no += 1;
+        }
+        self.pos = eol + 2;
+        let line_no = self.line_no;
+        let line = self.buf.get(start..eol).unwrap_or_default();
+        if matches!(line.first(), Some(b' ' | b'\t')) {
+            return Err(ParseError::InvalidHeaderLine { line: line_no });
+        }
+        let colon = memchr::memchr(b':', line).ok_or(ParseError::InvalidHeaderLine { line: line_no })?;
+        let name = line.get(..colon).unwrap_or_default();
+        let name_len = name.iter().rposition(|b| !matches!(b, b' ' | b'\t')).map_or(0, |i| i + 1);
+        let name = name.get(..name_len).unwrap_or_default();
+        if name.is_empty() || !name.iter().all(|&b| is_token(b)) {
+            return Err(ParseError::InvalidHeaderLine { line: line_no });
+        }
+        let mut vs = start + colon + 1;
+        let mut ve = eol;
+        while vs < ve && matches!(self.buf.get(vs), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            vs += 1;
+        }
+        while ve > vs && matches!(self.buf.get(ve - 1), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            ve -= 1;
+        }
+        Ok(Some(RawField {
+            name: Span::new(start, start + name_len),
+            value: Span::new(vs, ve),
+            line: Span::new(start, eol + 2),
+        }))
+    }
+}
+
+/// Folds Content-Length values: all must be valid and agree (RFC 3261 §20.14; RFC 4475
+/// §3.3.9 mcl01 is a framing error, §3.1.2.3 ncl a negative value).
+#[derive(Debug, Default)]
+pub(crate) struct ContentLength {
+    pub(crate) value: Option<usize>,
+}
+
+impl ContentLength {
+    pub(crate) fn add(&mut self, raw: &[u8]) -> Result<(), ParseError> {
+        // Content-Length = 1*DIGIT; a body over 4 GiB is never framed.
+        let v = parse_decimal(raw, u64::from(u32::MAX))
+            .and_then(|v| usize::try_from(v).ok())
+            .ok_or_else(|| ParseError::InvalidContentLength { value: String::from_utf8_lossy(raw).into_owned() })?;
+        match self.value {
+            Some(first) if first != v => Err(ParseError::ConflictingContentLength { first, second: v }),
+            _ => {
+                self.value = Some(v);
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn walk(buf: &[u8]) -> (Vec<Result<(String, String), ParseError>>, Option<usize>) {
+        let mut f = Fields::new(buf, 0);
+        let mut out = Vec::new();
+        loop {
+            match f.next_field() {
+                Ok(Some(r)) => out.push(Ok((
+                    String::from_utf8_lossy(r.name.of(buf)).into_owned(),
+                    String::from_utf8_lossy(r.value.of(buf)).into_owned(),
+                ))),
+                Ok(None) => break,
+                Err(ParseError::UnterminatedHeaders) => {
+                    out.push(Err(ParseError::UnterminatedHeaders));
+                    break;
+                }
+                Err(e) => out.push(Err(e)),
+            }
+        }
+        (out, f.body_start)
+    }
+
+    #[test]
+    fn rfc3261_7_3_1_folded_lines_join_one_field() {
+        let buf = b"Via  : SIP  /   2.0\r\n /UDP\r\n    192.0.2.2;branch=390skdjuw\r\ns :\r\n\r\nbody";
+        let (fields, body) = walk(buf);
+        let names: Vec<_> = fields.iter().filter_map(|f| f.as_ref().ok()).map(|f| f.0.as_str()).collect();
+        assert_eq!(names, ["Via", "s"]);
+        let via = fields.first().and_then(|f| f.as_ref().ok()).map(|f| f.1.clone());
+        assert_eq!(via.as_deref(), Some("SIP  /   2.0\r\n /UDP\r\n    192.0.2.2;branch=390skdjuw"));
+        assert_eq!(fields.get(1).and_then(|f| f.as_ref().ok()).map(|f| f.1.as_str()), Some(""));
+        assert_eq!(body, Some(buf.len() - 4));
+    }
+
+    #[test]
+    fn bad_lines_and_unterminated_sections_are_reported() {
+        let (fields, body) = walk(b"NoColonHere\r\nTo: x\r\n\r\n");
+        assert_eq!(fields.first(), Some(&Err(ParseError::InvalidHeaderLine { line: 2 })));
+        assert_eq!(fields.len(), 2);
+        assert!(body.is_some());
+        let (fields, body) = walk(b"To: x\r\n");
+        assert_eq!(fields.last(), Some(&Err(ParseError::UnterminatedHeaders)));
+        assert_eq!(body, None);
+        let (fields, _) = walk(b"Bad Name: x\r\n\r\n");
+        assert!(matches!(fields.first(), Some(Err(ParseError::InvalidHeaderLine { .. }))));
+    }
+
+    #[test]
+    fn content_length_values_must_agree() {
+        let mut cl = ContentLength::default();
+        assert!(cl.add(b"13").is_ok());
+        assert!(cl.add(b"013").is_ok());
+        assert_eq!(cl.add(b"5"), Err(ParseError::ConflictingContentLength { first: 13, second: 5 }));
+        assert!(matches!(ContentLength::default().add(b"-999"), Err(ParseError::InvalidContentLength { .. })));
+        assert!(matches!(ContentLength::default().add(b"99999999999"), Err(ParseError::InvalidContentLength { .. })));
+    }
+}

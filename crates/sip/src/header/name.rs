@@ -1,0 +1,175 @@
+//! Header names: the ones Causeway knows (with RFC 3261 §7.3.3 compact forms) and any other
+//! token, recognised once when the message is indexed.
+
+use std::fmt;
+
+macro_rules! header_names {
+    ($($variant:ident => $canon:literal, $lower:literal $(, $compact:literal)?;)*) => {
+        /// A header field name. Names compare case-insensitively and compact forms map to
+        /// their long form (RFC 3261 §7.3.1, §7.3.3); names Causeway does not know are `Other`
+        /// (the raw spelling stays available from the header field).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum HeaderName {
+            $(
+                #[doc = concat!("`", $canon, "`")]
+                $variant,
+            )*
+            /// Any other extension header.
+            Other,
+        }
+
+        impl HeaderName {
+            /// Recognise a header name (long or compact form, any case).
+            pub fn from_bytes(name: &[u8]) -> Self {
+                let mut buf = [0u8; 24];
+                let Some(dst) = buf.get_mut(..name.len()) else { return Self::Other };
+                for (d, s) in dst.iter_mut().zip(name) {
+                    *d = s.to_ascii_lowercase();
+                }
+                match &*dst {
+                    $($lower $(| $compact)? => Self::$variant,)*
+                    _ => Self::Other,
+                }
+            }
+
+            /// The canonical spelling, as Causeway writes it; `""` for [`HeaderName::Other`].
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $canon,)*
+                    Self::Other => "",
+                }
+            }
+        }
+    };
+}
+
+header_names! {
+    Accept => "Accept", b"accept";
+    AcceptContact => "Accept-Contact", b"accept-contact", b"a";
+    AcceptEncoding => "Accept-Encoding", b"accept-encoding";
+    AcceptLanguage => "Accept-Language", b"accept-language";
+    AlertInfo => "Alert-Info", b"alert-info";
+    Allow => "Allow", b"allow";
+    AllowEvents => "Allow-Events", b"allow-events", b"u";
+    AuthenticationInfo => "Authentication-Info", b"authentication-info";
+    Authorization => "Authorization", b"authorization";
+    CallId => "Call-ID", b"call-id", b"i";
+    CallInfo => "Call-Info", b"call-info";
+    Contact => "Contact", b"contact", b"m";
+    ContentDisposition => "Content-Disposition", b"content-disposition";
+    ContentEncoding => "Content-Encoding", b"content-encoding", b"e";
+    ContentLanguage => "Content-Language", b"content-language";
+    ContentLength => "Content-Length", b"content-length", b"l";
+    ContentType => "Content-Type", b"content-type", b"c";
+    CSeq => "CSeq", b"cseq";
+    Date => "Date", b"date";
+    ErrorInfo => "Error-Info", b"error-info";
+    Event => "Event", b"event", b"o";
+    Expires => "Expires", b"expires";
+    From => "From", b"from", b"f";
+    Identity => "Identity", b"identity", b"y";
+    IdentityInfo => "Identity-Info", b"identity-info", b"n";
+    InReplyTo => "In-Reply-To", b"in-reply-to";
+    MaxForwards => "Max-Forwards", b"max-forwards";
+    MimeVersion => "MIME-Version", b"mime-version";
+    MinExpires => "Min-Expires", b"min-expires";
+    MinSe => "Min-SE", b"min-se";
+    Organization => "Organization", b"organization";
+    PAssertedIdentity => "P-Asserted-Identity", b"p-asserted-identity";
+    PPreferredIdentity => "P-Preferred-Identity", b"p-preferred-identity";
+    Path => "Path", b"path";
+    Priority => "Priority", b"priority";
+    Privacy => "Privacy", b"privacy";
+    ProxyAuthenticate => "Proxy-Authenticate", b"proxy-authenticate";
+    ProxyAuthorization => "Proxy-Authorization", b"proxy-authorization";
+    ProxyRequire => "Proxy-Require", b"proxy-require";
+    RAck => "RAck", b"rack";
+    Reason => "Reason", b"reason";
+    RecordRoute => "Record-Route", b"record-route";
+    ReferTo => "Refer-To", b"refer-to", b"r";
+    ReferredBy => "Referred-By", b"referred-by", b"b";
+    RejectContact => "Reject-Contact", b"reject-contact", b"j";
+    Replaces => "Replaces", b"replaces";
+    ReplyTo => "Reply-To", b"reply-to";
+    RequestDisposition => "Request-Disposition", b"request-disposition", b"d";
+    Require => "Require", b"require";
+    RetryAfter => "Retry-After", b"retry-after";
+    Route => "Route", b"route";
+    RSeq => "RSeq", b"rseq";
+    Server => "Server", b"server";
+    ServiceRoute => "Service-Route", b"service-route";
+    SessionExpires => "Session-Expires", b"session-expires", b"x";
+    Subject => "Subject", b"subject", b"s";
+    SubscriptionState => "Subscription-State", b"subscription-state";
+    Supported => "Supported", b"supported", b"k";
+    Timestamp => "Timestamp", b"timestamp";
+    To => "To", b"to", b"t";
+    Unsupported => "Unsupported", b"unsupported";
+    UserAgent => "User-Agent", b"user-agent";
+    Via => "Via", b"via", b"v";
+    Warning => "Warning", b"warning";
+    WwwAuthenticate => "WWW-Authenticate", b"www-authenticate";
+}
+
+impl HeaderName {
+    /// Headers whose value is a comma-separated list that may also be split over several
+    /// header fields (RFC 3261 §7.3.1). Authorization-style headers and Date are not lists.
+    pub const fn is_list(self) -> bool {
+        matches!(
+            self,
+            Self::Accept
+                | Self::AcceptContact
+                | Self::AcceptEncoding
+                | Self::AcceptLanguage
+                | Self::AlertInfo
+                | Self::Allow
+                | Self::AllowEvents
+                | Self::CallInfo
+                | Self::Contact
+                | Self::ContentEncoding
+                | Self::ContentLanguage
+                | Self::ErrorInfo
+                | Self::InReplyTo
+                | Self::PAssertedIdentity
+                | Self::PPreferredIdentity
+                | Self::Path
+                | Self::Privacy
+                | Self::ProxyRequire
+                | Self::Reason
+                | Self::RecordRoute
+                | Self::RejectContact
+                | Self::RequestDisposition
+                | Self::Require
+                | Self::Route
+                | Self::ServiceRoute
+                | Self::Supported
+                | Self::Unsupported
+                | Self::Via
+                | Self::Warning
+        )
+    }
+}
+
+impl fmt::Display for HeaderName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HeaderName;
+
+    #[test]
+    fn rfc3261_7_3_3_compact_forms_and_case() {
+        assert_eq!(HeaderName::from_bytes(b"v"), HeaderName::Via);
+        assert_eq!(HeaderName::from_bytes(b"MaX-fOrWaRdS"), HeaderName::MaxForwards);
+        assert_eq!(HeaderName::from_bytes(b"i"), HeaderName::CallId);
+        assert_eq!(HeaderName::from_bytes(b"L"), HeaderName::ContentLength);
+        assert_eq!(HeaderName::from_bytes(b"C%6Fntact"), HeaderName::Other);
+        assert_eq!(HeaderName::from_bytes(&[b'x'; 40]), HeaderName::Other);
+        assert_eq!(HeaderName::CallId.as_str(), "Call-ID");
+        assert!(HeaderName::Via.is_list() && !HeaderName::CallId.is_list());
+    }
+}

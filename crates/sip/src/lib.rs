@@ -1,0 +1,31 @@
+//! causeway-sip: the SIP message layer (RFC 3261 §7, §19, §20, §25). It turns bytes into a
+//! [`Message`] that keeps the original buffer plus a one-pass header index, decodes typed
+//! headers and URIs only when asked, frames TCP/TLS streams ([`framing`]), and writes a
+//! message back as its original bytes plus an edit list. It never does I/O, never reads a
+//! clock, never keeps transaction or dialog state, and never panics on input: bad input is a
+//! typed [`ParseError`] that maps to the status code to answer (`StatusCode::from(&err)`).
+//!
+//! Main types: [`Message`], [`Method`], [`StatusCode`], [`Transport`], [`ParseError`],
+//! [`framing::frame`], [`HeaderName`].
+#![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
+
+mod error;
+pub mod framing;
+mod head;
+pub mod header;
+mod message;
+mod method;
+mod scan;
+mod status;
+mod transport;
+
+pub use error::{HeaderFault, ParseError, UriError};
+pub use header::name::HeaderName;
+pub use message::{HeaderField, Message, ParseLimits, StartLine, UriSpan};
+pub use method::{ExtensionMethod, Method};
+pub use status::StatusCode;
+pub use transport::Transport;
+
+#[cfg(test)]
+mod message_tests;
