@@ -1,0 +1,144 @@
+//! The raw serde shapes of a configuration file, exactly as written.
+//!
+//! Every table rejects unknown keys, and every value that a later semantic check may complain about is
+//! wrapped in [`Spanned`], so that the error can name the line it came from. Defaults are applied during
+//! validation ([`crate::validate`]), not here, so a span always points at text the user wrote.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConfig {
+    /// `[node]`: who this node is.
+    #[serde(default)]
+    pub(crate) node: RawNode,
+    /// `[[listener]]`: sockets to listen on.
+    #[serde(default, rename = "listener")]
+    pub(crate) listeners: Vec<Spanned<RawListener>>,
+    /// `[outbound]`: connections this node opens.
+    #[serde(default)]
+    pub(crate) outbound: RawOutbound,
+    /// `[transaction]`: RFC 3261 §17 timer values.
+    #[serde(default)]
+    pub(crate) transaction: RawTransaction,
+    /// `[limits]`: bounds on messages and connections.
+    #[serde(default)]
+    pub(crate) limits: RawLimits,
+    /// `[log]`: log level and format.
+    #[serde(default)]
+    pub(crate) log: RawLog,
+    /// `[[route]]`: the static routing table.
+    #[serde(default, rename = "route")]
+    pub(crate) routes: Vec<Spanned<RawRoute>>,
+}
+
+/// `[node]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNode {
+    /// Name used in logs and, later, in cluster membership.
+    pub(crate) name: Option<Spanned<String>>,
+    /// Host name written into Via and Record-Route instead of the listener's IP address.
+    pub(crate) advertised_host: Option<Spanned<String>>,
+    /// Value of the Server and User-Agent headers this node generates.
+    pub(crate) server_header: Option<Spanned<String>>,
+}
+
+/// Transport names accepted in `transport = "…"`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RawTransport {
+    Udp,
+    Tcp,
+    Tls,
+}
+
+/// One `[[listener]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawListener {
+    pub(crate) transport: Spanned<RawTransport>,
+    /// `ip:port`; port 0 binds an ephemeral port.
+    pub(crate) address: Spanned<String>,
+    /// PEM certificate chain (TLS only).
+    pub(crate) cert: Option<Spanned<String>>,
+    /// PEM private key (TLS only).
+    pub(crate) key: Option<Spanned<String>>,
+    /// Client certificate checking (TLS only).
+    pub(crate) mutual_tls: Option<Spanned<RawMutualTls>>,
+}
+
+/// `mutual_tls = { ca = "…", required = true }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMutualTls {
+    /// PEM bundle of the CAs that sign client certificates.
+    pub(crate) ca: Spanned<String>,
+    /// Reject clients without a certificate (default true).
+    pub(crate) required: Option<bool>,
+}
+
+/// `[outbound]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOutbound {
+    /// PEM bundles of CAs trusted for next hops' certificates.
+    #[serde(default)]
+    pub(crate) tls_roots: Vec<Spanned<String>>,
+    /// Client certificate chain presented to next hops that ask for one.
+    pub(crate) tls_cert: Option<Spanned<String>>,
+    /// Private key for `tls_cert`.
+    pub(crate) tls_key: Option<Spanned<String>>,
+    /// Time allowed for a TCP connect plus TLS handshake.
+    pub(crate) connect_timeout_secs: Option<Spanned<u64>>,
+}
+
+/// `[transaction]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTransaction {
+    pub(crate) t1_ms: Option<Spanned<u64>>,
+    pub(crate) t2_ms: Option<Spanned<u64>>,
+    pub(crate) t4_ms: Option<Spanned<u64>>,
+    pub(crate) timer_c_secs: Option<Spanned<u64>>,
+}
+
+/// `[limits]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLimits {
+    pub(crate) max_message_bytes: Option<Spanned<u64>>,
+    pub(crate) tcp_idle_secs: Option<Spanned<u64>>,
+    pub(crate) max_connections: Option<Spanned<u64>>,
+    pub(crate) max_connections_per_ip: Option<Spanned<u64>>,
+    pub(crate) tls_handshake_secs: Option<Spanned<u64>>,
+}
+
+/// Log output formats.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RawLogFormat {
+    Text,
+    Json,
+}
+
+/// `[log]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLog {
+    /// A tracing filter: `info`, or `info,causeway_proxy=debug`.
+    pub(crate) level: Option<Spanned<String>>,
+    pub(crate) format: Option<RawLogFormat>,
+}
+
+/// One `[[route]]`: exactly one of `domain`, `prefix` or `default = true`, and a `next_hop`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRoute {
+    pub(crate) domain: Option<Spanned<String>>,
+    pub(crate) prefix: Option<Spanned<String>>,
+    pub(crate) default: Option<Spanned<bool>>,
+    pub(crate) next_hop: Spanned<String>,
+}

@@ -1,0 +1,207 @@
+//! Validated settings: what the rest of Causeway reads. Every value here has been checked and defaulted;
+//! nothing refers back to TOML. `causeway-node` turns these into engine and transport configs.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use causeway_sip::Transport;
+
+/// A validated configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `[node]`.
+    pub node: NodeSettings,
+    /// `[[listener]]`, in file order (at least one).
+    pub listeners: Vec<Listener>,
+    /// `[outbound]`.
+    pub outbound: Outbound,
+    /// `[transaction]`.
+    pub timers: Timers,
+    /// `[limits]`.
+    pub limits: Limits,
+    /// `[log]`.
+    pub log: LogSettings,
+    /// `[[route]]`.
+    pub routes: RouteTable,
+}
+
+/// Who this node is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeSettings {
+    /// Name in logs (default `causeway`).
+    pub name: String,
+    /// Host name written into Via and Record-Route in place of the listener's IP address, when set.
+    pub advertised_host: Option<String>,
+    /// Server/User-Agent header value (default `Causeway`, without a version: a version helps attackers
+    /// pick exploits and tells a peer nothing it needs).
+    pub server_header: String,
+}
+
+/// One socket to listen on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listener {
+    /// UDP, TCP or TLS.
+    pub transport: Transport,
+    /// Address to bind; port 0 asks the kernel for a free port.
+    pub address: SocketAddr,
+    /// Certificate, key and client checking; `Some` exactly when `transport` is TLS.
+    pub tls: Option<ListenerTls>,
+}
+
+/// TLS material of a listener. Paths are resolved against the config file's directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenerTls {
+    /// PEM certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+    /// Client certificate checking (mutual TLS), when configured.
+    pub mutual_tls: Option<MutualTls>,
+}
+
+/// Client certificates are checked against `ca`; their subject names later classify the peer into a zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MutualTls {
+    /// PEM bundle of trusted client CAs.
+    pub ca: PathBuf,
+    /// Whether a client without a certificate is refused (`true`) or accepted as unverified (`false`).
+    pub required: bool,
+}
+
+/// Settings for connections this node opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outbound {
+    /// PEM bundles of CAs trusted to sign next hops' certificates; empty means outbound TLS is impossible.
+    pub tls_roots: Vec<PathBuf>,
+    /// Certificate chain and key presented to a next hop that asks for one.
+    pub client_cert: Option<ClientCert>,
+    /// Time allowed for a TCP connect plus TLS handshake (default 5 s).
+    pub connect_timeout: Duration,
+}
+
+/// A client certificate for outbound mutual TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCert {
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+}
+
+/// RFC 3261 §17 timer values (defaults from §17.1.1.1 and Table 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timers {
+    /// T1, RTT estimate (default 500 ms).
+    pub t1: Duration,
+    /// T2, maximum retransmit interval for non-INVITE requests and INVITE responses (default 4 s).
+    pub t2: Duration,
+    /// T4, maximum duration a message remains in the network (default 5 s).
+    pub t4: Duration,
+    /// Timer C, proxy INVITE transaction timeout; RFC 3261 §16.6 step 11 requires more than 3 minutes
+    /// (default 200 s).
+    pub timer_c: Duration,
+}
+
+impl Default for Timers {
+    fn default() -> Self {
+        Self {
+            t1: Duration::from_millis(500),
+            t2: Duration::from_millis(4000),
+            t4: Duration::from_millis(5000),
+            timer_c: Duration::from_secs(200),
+        }
+    }
+}
+
+/// Bounds that keep a peer from exhausting the node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest SIP message accepted, in bytes (default 65535).
+    pub max_message_bytes: usize,
+    /// A TCP/TLS connection idle this long is closed (default 600 s).
+    pub tcp_idle: Duration,
+    /// Accepted connections open at once (default 10000).
+    pub max_connections: usize,
+    /// Accepted connections open at once from one IP address (default 100).
+    pub max_connections_per_ip: usize,
+    /// Time allowed for an accepted TLS handshake (default 10 s).
+    pub tls_handshake: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 65_535,
+            tcp_idle: Duration::from_secs(600),
+            max_connections: 10_000,
+            max_connections_per_ip: 100,
+            tls_handshake: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogSettings {
+    /// A tracing-subscriber filter (`info`, `warn,causeway_proxy=debug`); already checked to parse.
+    /// The environment variables `CAUSEWAY_LOG`, then `RUST_LOG`, override it at start-up.
+    pub level: String,
+    /// Text or JSON.
+    pub format: LogFormat,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self { level: "info".to_owned(), format: LogFormat::Text }
+    }
+}
+
+/// The static routing table of issue 2: every initial request goes to the next hop of the first
+/// matching route. The edge-routing zones and search rules replace it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RouteTable {
+    /// Routes in file order.
+    pub routes: Vec<Route>,
+}
+
+/// One route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Which requests it takes.
+    pub matcher: RouteMatch,
+    /// Where they go.
+    pub next_hop: NextHop,
+}
+
+/// What a route matches in the Request-URI.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RouteMatch {
+    /// The host equals this domain (lower-cased; RFC 3261 §19.1.4 compares hosts case-insensitively).
+    Domain(String),
+    /// The user part starts with these dialled digits.
+    Prefix(String),
+    /// Anything no other route takes.
+    Default,
+}
+
+/// A next hop: where to send, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextHop {
+    /// The URI as written, for logs and `Route` headers.
+    pub uri: String,
+    /// IP address and port (the URI's port, or the transport's default).
+    pub address: SocketAddr,
+    /// Transport from `transport=`, or UDP for `sip:` and TLS for `sips:` (RFC 3263 §4.1 for a numeric host).
+    pub transport: Transport,
+}
