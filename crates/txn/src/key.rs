@@ -1,0 +1,150 @@
+//! Transaction keys (RFC 3261 §17.1.3, §17.2.3).
+//!
+//! A key is the matching fields written into one string, each field length-prefixed so no
+//! two field lists encode alike. The table keeps one `Box<str>` per transaction and looks up
+//! with a `&str` built in a reused buffer, so matching a message allocates nothing.
+
+use std::fmt::Write;
+
+/// RFC 3261 §8.1.1.7: branches of RFC 3261 elements start with this.
+pub(crate) const MAGIC_COOKIE: &str = "z9hG4bK";
+
+/// The top Via's sent-by (RFC 3261 §20.42).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SentBy<'a> {
+    /// Host name or address, compared case-insensitively.
+    pub(crate) host: &'a str,
+    /// The port if the Via gives one.
+    pub(crate) port: Option<u16>,
+}
+
+/// The fields of the RFC 2543 fallback match (§17.2.3, last paragraphs).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rfc2543<'a> {
+    pub(crate) request_uri: &'a str,
+    pub(crate) from_tag: &'a str,
+    pub(crate) call_id: &'a str,
+    pub(crate) cseq: u32,
+    /// The whole top Via value.
+    pub(crate) top_via: &'a str,
+}
+
+/// A reusable buffer that renders keys.
+#[derive(Debug, Default)]
+pub(crate) struct KeyBuf(String);
+
+impl KeyBuf {
+    /// §17.1.3: a response matches a client transaction by the top Via branch and the CSeq
+    /// method (CANCEL shares the INVITE's branch but is its own transaction).
+    pub(crate) fn client(&mut self, branch: &str, method: &str) -> &str {
+        self.0.clear();
+        self.0.push('C');
+        self.field(branch);
+        self.field(method);
+        &self.0
+    }
+
+    /// §17.2.3: with a magic-cookie branch, a request matches by branch, sent-by and
+    /// method, where an ACK counts as the INVITE it acknowledges.
+    pub(crate) fn server(&mut self, branch: &str, sent_by: SentBy<'_>, method: &str) -> &str {
+        self.0.clear();
+        self.0.push('S');
+        self.field(branch);
+        self.field_lowercase(sent_by.host);
+        match sent_by.port {
+            Some(port) => {
+                let _ = write!(self.0, "{port};");
+            }
+            None => self.0.push(';'),
+        }
+        self.field(server_method(method));
+        &self.0
+    }
+
+    /// §17.2.3 fallback for branches without the magic cookie: Request-URI, From tag,
+    /// Call-ID, CSeq number and method (ACK as INVITE), and top Via. The To tag is left out:
+    /// an ACK carries the tag of our response while the INVITE carried none, and the other
+    /// fields already tell apart every request a conformant RFC 2543 client sends.
+    pub(crate) fn rfc2543(&mut self, fields: Rfc2543<'_>, method: &str) -> &str {
+        self.0.clear();
+        self.0.push('L');
+        self.field(fields.request_uri);
+        self.field(fields.from_tag);
+        self.field(fields.call_id);
+        let _ = write!(self.0, "{};", fields.cseq);
+        self.field(server_method(method));
+        self.field(fields.top_via);
+        &self.0
+    }
+
+    fn field(&mut self, value: &str) {
+        let _ = write!(self.0, "{}:", value.len());
+        self.0.push_str(value);
+    }
+
+    fn field_lowercase(&mut self, value: &str) {
+        let _ = write!(self.0, "{}:", value.len());
+        self.0.extend(value.chars().map(|c| c.to_ascii_lowercase()));
+    }
+}
+
+/// The method a server transaction is keyed by: an ACK belongs to its INVITE (§17.2.3).
+fn server_method(method: &str) -> &str {
+    if method == "ACK" {
+        "INVITE"
+    } else {
+        method
+    }
+}
+
+/// Whether a branch was made by an RFC 3261 element (§17.2.3).
+pub(crate) fn has_magic_cookie(branch: &str) -> bool {
+    branch.starts_with(MAGIC_COOKIE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{has_magic_cookie, KeyBuf, Rfc2543, SentBy};
+
+    #[test]
+    fn rfc3261_17_2_3_ack_keys_like_its_invite_and_cancel_does_not() {
+        let mut buf = KeyBuf::default();
+        let by = SentBy { host: "Pc33.Atlanta.com", port: Some(5060) };
+        let invite = buf.server("z9hG4bK776", by, "INVITE").to_owned();
+        let ack = buf.server("z9hG4bK776", SentBy { host: "pc33.atlanta.com", ..by }, "ACK").to_owned();
+        let cancel = buf.server("z9hG4bK776", by, "CANCEL").to_owned();
+        assert_eq!(invite, ack);
+        assert_ne!(invite, cancel);
+        let no_port = buf.server("z9hG4bK776", SentBy { port: None, ..by }, "INVITE").to_owned();
+        assert_ne!(invite, no_port);
+    }
+
+    #[test]
+    fn rfc3261_17_1_3_client_key_is_branch_and_cseq_method() {
+        let mut buf = KeyBuf::default();
+        let invite = buf.client("z9hG4bK1", "INVITE").to_owned();
+        assert_ne!(invite, buf.client("z9hG4bK1", "CANCEL"));
+        assert_ne!(invite, buf.client("z9hG4bK2", "INVITE"));
+        // Length prefixes keep field boundaries: ("ab","c") and ("a","bc") differ.
+        let ab_c = buf.client("ab", "c").to_owned();
+        assert_ne!(ab_c, buf.client("a", "bc"));
+    }
+
+    #[test]
+    fn rfc2543_key_covers_uri_tags_callid_cseq_and_via() {
+        let mut buf = KeyBuf::default();
+        let f = Rfc2543 {
+            request_uri: "sip:bob@biloxi.com",
+            from_tag: "1928301774",
+            call_id: "a84b4c76e66710",
+            cseq: 314159,
+            top_via: "SIP/2.0/UDP pc33.atlanta.com",
+        };
+        let invite = buf.rfc2543(f, "INVITE").to_owned();
+        assert_eq!(invite, buf.rfc2543(f, "ACK"));
+        assert_ne!(invite, buf.rfc2543(Rfc2543 { cseq: 314160, ..f }, "INVITE"));
+        assert_ne!(invite, buf.rfc2543(f, "BYE"));
+        assert!(has_magic_cookie("z9hG4bKabc"));
+        assert!(!has_magic_cookie("abc"));
+    }
+}

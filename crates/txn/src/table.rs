@@ -1,0 +1,495 @@
+//! The transaction table: routes messages to transactions, runs their timers, queues output.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::mem;
+use std::time::Instant;
+
+use bytes::Bytes;
+use causeway_sip::{Message, Method, Transport};
+use slab::Slab;
+
+use crate::config::TxnConfig;
+use crate::error::TxnError;
+use crate::invite_client::InviteClient;
+use crate::invite_server::InviteServer;
+use crate::key::KeyBuf;
+use crate::machine::{Ctx, Output, Signal};
+use crate::message;
+use crate::non_invite_client::NonInviteClient;
+use crate::non_invite_server::NonInviteServer;
+use crate::output::{Event, Transmit, TxnId, TxnKind, TxnState};
+use crate::timer::TimerTable;
+
+/// All transactions of one engine (one shard), keyed per RFC 3261 §17.1.3 / §17.2.3.
+///
+/// `P` is the TU's own description of the peer (address, transport, flow, ...): given when a
+/// transaction starts, handed back unchanged in every [`Transmit`] of that transaction. For a
+/// server transaction it is where responses go, so compute it per RFC 3261 §18.2.2
+/// (`received`, `rport`, the connection) before calling [`Self::handle_message`].
+#[derive(Debug)]
+pub struct TransactionTable<P> {
+    config: TxnConfig,
+    txns: Slab<Entry<P>>,
+    keys: HashMap<Box<str>, TxnId>,
+    /// Deadline hints, at most one live one per transaction (`Entry::scheduled`); entries
+    /// that no longer match are skipped when they surface.
+    deadlines: BinaryHeap<Reverse<(Instant, u32, u32)>>,
+    transmits: VecDeque<Transmit<P>>,
+    events: VecDeque<Event<P>>,
+    scratch: KeyBuf,
+    next_generation: u32,
+}
+
+#[derive(Debug)]
+struct Entry<P> {
+    generation: u32,
+    key: Box<str>,
+    machine: Machine,
+    timers: TimerTable,
+    transport: Transport,
+    peer: P,
+    /// The deadline this transaction has in the heap, if any.
+    scheduled: Option<Instant>,
+    /// INVITE client: the INVITE, kept while a non-2xx final may still need an ACK.
+    invite: Option<Box<Message>>,
+}
+
+#[derive(Debug)]
+enum Machine {
+    InviteClient(InviteClient),
+    NonInviteClient(NonInviteClient),
+    InviteServer(InviteServer),
+    NonInviteServer(NonInviteServer),
+}
+
+impl Machine {
+    fn is_terminated(&self) -> bool {
+        matches!(
+            self,
+            Self::InviteClient(InviteClient::Terminated)
+                | Self::NonInviteClient(NonInviteClient::Terminated)
+                | Self::InviteServer(InviteServer::Terminated)
+                | Self::NonInviteServer(NonInviteServer::Terminated)
+        )
+    }
+
+    fn kind(&self) -> TxnKind {
+        match self {
+            Self::InviteClient(_) => TxnKind::InviteClient,
+            Self::NonInviteClient(_) => TxnKind::NonInviteClient,
+            Self::InviteServer(_) => TxnKind::InviteServer,
+            Self::NonInviteServer(_) => TxnKind::NonInviteServer,
+        }
+    }
+
+    fn state(&self) -> Option<TxnState> {
+        use TxnState as S;
+        Some(match self {
+            Self::InviteClient(m) => match m {
+                InviteClient::Calling(_) => S::Calling,
+                InviteClient::Proceeding(_) => S::Proceeding,
+                InviteClient::Completed(_) => S::Completed,
+                InviteClient::Accepted(_) => S::Accepted,
+                InviteClient::Terminated => return None,
+            },
+            Self::NonInviteClient(m) => match m {
+                NonInviteClient::Trying(_) => S::Trying,
+                NonInviteClient::Proceeding(_) => S::Proceeding,
+                NonInviteClient::Completed(_) => S::Completed,
+                NonInviteClient::Terminated => return None,
+            },
+            Self::InviteServer(m) => match m {
+                InviteServer::Proceeding(_) => S::Proceeding,
+                InviteServer::Completed(_) => S::Completed,
+                InviteServer::Confirmed(_) => S::Confirmed,
+                InviteServer::Accepted(_) => S::Accepted,
+                InviteServer::Terminated => return None,
+            },
+            Self::NonInviteServer(m) => match m {
+                NonInviteServer::Trying => S::Trying,
+                NonInviteServer::Proceeding(_) => S::Proceeding,
+                NonInviteServer::Completed(_) => S::Completed,
+                NonInviteServer::Terminated => return None,
+            },
+        })
+    }
+}
+
+impl<P: Clone> TransactionTable<P> {
+    /// An empty table.
+    pub fn new(config: TxnConfig) -> Self {
+        Self {
+            config,
+            txns: Slab::new(),
+            keys: HashMap::new(),
+            deadlines: BinaryHeap::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            scratch: KeyBuf::default(),
+            next_generation: 0,
+        }
+    }
+
+    /// The timer values in force.
+    pub fn config(&self) -> &TxnConfig {
+        &self.config
+    }
+
+    /// Live transactions.
+    pub fn len(&self) -> usize {
+        self.txns.len()
+    }
+
+    /// No live transaction.
+    pub fn is_empty(&self) -> bool {
+        self.txns.is_empty()
+    }
+
+    /// The kind of a live transaction.
+    pub fn kind(&self, txn: TxnId) -> Option<TxnKind> {
+        self.entry(txn).map(|e| e.machine.kind())
+    }
+
+    /// The state of a live transaction (`None` once terminated).
+    pub fn state(&self, txn: TxnId) -> Option<TxnState> {
+        self.entry(txn).and_then(|e| e.machine.state())
+    }
+
+    /// The peer value a live transaction sends to.
+    pub fn peer(&self, txn: TxnId) -> Option<&P> {
+        self.entry(txn).map(|e| &e.peer)
+    }
+
+    /// Hand in a message received from the network at `now` over `transport` from `from`.
+    ///
+    /// Responses go to their client transaction (§17.1.3) or become
+    /// [`Event::StrayResponse`]. Requests go to their server transaction (§17.2.3) — a
+    /// retransmission is absorbed and, where the state says so, answered with the last
+    /// response — or start a new one ([`Event::Request`]); ACKs that no transaction absorbs
+    /// become [`Event::Ack`].
+    pub fn handle_message(&mut self, now: Instant, message: Message, transport: Transport, from: P) -> Result<(), Rejected> {
+        if message.is_request() {
+            self.handle_request(now, message, transport, from)
+        } else {
+            self.handle_response(now, message, from)
+        }
+    }
+
+    /// Start a client transaction for `request` (already carrying our top Via with a fresh
+    /// branch, RFC 3261 §8.1.1.7, §16.6 step 8) and send it to `to` over `transport`.
+    pub fn start_client(&mut self, now: Instant, request: Message, transport: Transport, to: P) -> Result<TxnId, TxnError> {
+        let method = match request.method() {
+            Some(Method::Ack) => return Err(TxnError::AckStartsNoTransaction),
+            Some(m) => m.clone(),
+            None => return Err(TxnError::WrongKind { expected: "request" }),
+        };
+        let key = message::request_client_key(&mut self.scratch, &request, &method)?;
+        if self.keys.contains_key(key) {
+            return Err(TxnError::DuplicateBranch);
+        }
+        let key: Box<str> = key.into();
+        let wire = message::wire(&request);
+        let is_invite = method == Method::Invite;
+        let invite = is_invite.then(|| Box::new(request));
+        self.insert(now, key, transport, to, invite, |ctx| {
+            if is_invite {
+                Machine::InviteClient(InviteClient::start(ctx, wire))
+            } else {
+                Machine::NonInviteClient(NonInviteClient::start(ctx, wire))
+            }
+        })
+    }
+
+    /// The TU answers a server transaction's request with `response`.
+    pub fn respond(&mut self, now: Instant, txn: TxnId, response: Message) -> Result<(), TxnError> {
+        let status = response.status().ok_or(TxnError::WrongKind { expected: "response" })?;
+        let entry = self.entry(txn).ok_or(TxnError::NoSuchTransaction(txn))?;
+        match &entry.machine {
+            Machine::InviteServer(m) => m.check_response(status)?,
+            Machine::NonInviteServer(m) => m.check_response(status)?,
+            Machine::InviteClient(_) | Machine::NonInviteClient(_) => return Err(TxnError::NotServer(txn)),
+        }
+        let wire = message::wire(&response);
+        self.step(txn, now, None, |machine, ctx| match machine {
+            Machine::InviteServer(m) => Machine::InviteServer(m.respond(ctx, status, wire)),
+            Machine::NonInviteServer(m) => Machine::NonInviteServer(m.respond(ctx, status, wire)),
+            client => client,
+        });
+        Ok(())
+    }
+
+    /// The transport failed to send a [`Transmit`] of `txn` (RFC 3261 §17.1.4, §17.2.4).
+    /// Unknown or terminated ids are ignored: the failure came too late to matter.
+    pub fn handle_transport_error(&mut self, now: Instant, txn: TxnId) {
+        self.step(txn, now, None, |machine, ctx| match machine {
+            Machine::InviteClient(m) => Machine::InviteClient(m.on_transport_error(ctx)),
+            Machine::NonInviteClient(m) => Machine::NonInviteClient(m.on_transport_error(ctx)),
+            Machine::InviteServer(m) => Machine::InviteServer(m.on_transport_error(ctx)),
+            Machine::NonInviteServer(m) => Machine::NonInviteServer(m.on_transport_error(ctx)),
+        });
+    }
+
+    /// Fire every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(&Reverse((at, index, generation))) = self.deadlines.peek() {
+            if at > now {
+                break;
+            }
+            self.deadlines.pop();
+            let txn = TxnId { index, generation };
+            let Some(entry) = live(&mut self.txns, txn) else { continue };
+            if entry.scheduled != Some(at) {
+                continue;
+            }
+            entry.scheduled = None;
+            while let Some(timer) = live(&mut self.txns, txn).and_then(|e| e.timers.pop_expired(now)) {
+                self.step(txn, now, None, |machine, ctx| match machine {
+                    Machine::InviteClient(m) => Machine::InviteClient(m.on_timer(ctx, timer)),
+                    Machine::NonInviteClient(m) => Machine::NonInviteClient(m.on_timer(ctx, timer)),
+                    Machine::InviteServer(m) => Machine::InviteServer(m.on_timer(ctx, timer)),
+                    Machine::NonInviteServer(m) => Machine::NonInviteServer(m.on_timer(timer)),
+                });
+            }
+            if let Some(entry) = live(&mut self.txns, txn) {
+                reschedule(&mut self.deadlines, txn, entry);
+            }
+        }
+    }
+
+    /// The next bytes to send, oldest first.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit<P>> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event for the TU, oldest first.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event<P>> {
+        self.events.pop_front()
+    }
+
+    /// When [`Self::handle_timeout`] must next be called: the earliest armed timer of any
+    /// transaction, exactly.
+    #[must_use]
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        while let Some(&Reverse((at, index, generation))) = self.deadlines.peek() {
+            let txn = TxnId { index, generation };
+            let current = self.entry(txn).filter(|e| e.scheduled == Some(at)).map(|e| e.timers.next_timeout());
+            match current {
+                None => {
+                    // Stale hint: the transaction is gone or has a newer deadline.
+                    self.deadlines.pop();
+                }
+                Some(next) if next != Some(at) => {
+                    // Timers were disarmed or pushed later since this hint: replace it.
+                    self.deadlines.pop();
+                    if let Some(entry) = live(&mut self.txns, txn) {
+                        entry.scheduled = None;
+                        reschedule(&mut self.deadlines, txn, entry);
+                    }
+                }
+                Some(_) => return Some(at),
+            }
+        }
+        None
+    }
+
+    /// The INVITE server transaction a CANCEL targets (RFC 3261 §9.2: the §17.2.3 match with
+    /// the method taken as INVITE).
+    pub fn find_cancelled_invite(&mut self, cancel: &Message) -> Option<TxnId> {
+        let key = message::server_key(&mut self.scratch, cancel, &Method::Invite).ok()?;
+        let txn = *self.keys.get(key)?;
+        (self.kind(txn) == Some(TxnKind::InviteServer)).then_some(txn)
+    }
+
+
+    fn handle_request(&mut self, now: Instant, request: Message, transport: Transport, from: P) -> Result<(), Rejected> {
+        let Some(method) = request.method().cloned() else {
+            return Err(Rejected::new(TxnError::WrongKind { expected: "request" }, request));
+        };
+        let key = match message::server_key(&mut self.scratch, &request, &method) {
+            Ok(key) => key,
+            Err(error) => return Err(Rejected::new(error, request)),
+        };
+        if let Some(&txn) = self.keys.get(key) {
+            if method == Method::Ack {
+                // Completed → Confirmed; Confirmed absorbs; RFC 6026 §7.1: Accepted passes it up.
+                let deliver = Event::Ack { txn: Some(txn), request, from };
+                self.step(txn, now, Some(deliver), |machine, ctx| match machine {
+                    Machine::InviteServer(m) => Machine::InviteServer(m.on_ack(ctx)),
+                    other => other,
+                });
+            } else {
+                self.step(txn, now, None, |machine, ctx| match machine {
+                    Machine::InviteServer(m) => Machine::InviteServer(m.on_retransmission(ctx)),
+                    Machine::NonInviteServer(m) => Machine::NonInviteServer(m.on_retransmission(ctx)),
+                    client => client,
+                });
+            }
+            return Ok(());
+        }
+        if method == Method::Ack {
+            // §17.2.3: the ACK for a 2xx has its own branch and matches nothing; it is the TU's.
+            self.events.push_back(Event::Ack { txn: None, request, from });
+            return Ok(());
+        }
+        let key: Box<str> = key.into();
+        let is_invite = method == Method::Invite;
+        match self.insert(now, key, transport, from, None, |_| {
+            if is_invite {
+                Machine::InviteServer(InviteServer::start())
+            } else {
+                Machine::NonInviteServer(NonInviteServer::Trying)
+            }
+        }) {
+            Ok(txn) => {
+                self.events.push_back(Event::Request { txn, request });
+                Ok(())
+            }
+            Err(error) => Err(Rejected::new(error, request)),
+        }
+    }
+
+    fn handle_response(&mut self, now: Instant, response: Message, from: P) -> Result<(), Rejected> {
+        let Some(status) = response.status() else {
+            return Err(Rejected::new(TxnError::WrongKind { expected: "response" }, response));
+        };
+        let key = match message::response_key(&mut self.scratch, &response) {
+            Ok(key) => key,
+            Err(error) => return Err(Rejected::new(error, response)),
+        };
+        let Some(&txn) = self.keys.get(key) else {
+            self.events.push_back(Event::StrayResponse { response, from });
+            return Ok(());
+        };
+        let invite = live(&mut self.txns, txn).and_then(|e| e.invite.take());
+        let out = self.run(txn, now, |machine, ctx| match machine {
+            Machine::InviteClient(m) => Machine::InviteClient(m.on_response(ctx, status, || match &invite {
+                Some(invite) => message::ack_for_non2xx(invite, &response),
+                None => Bytes::new(),
+            })),
+            Machine::NonInviteClient(m) => Machine::NonInviteClient(m.on_response(ctx, status)),
+            server => server,
+        });
+        if let Some(entry) = live(&mut self.txns, txn) {
+            if matches!(&entry.machine, Machine::InviteClient(m) if m.may_need_ack()) {
+                entry.invite = invite;
+            }
+        }
+        if let Some(out) = out {
+            self.finish(txn, out, Some(Event::Response { txn, response }));
+        }
+        Ok(())
+    }
+
+    /// Create a transaction under `key` and run its first step.
+    fn insert(
+        &mut self,
+        now: Instant,
+        key: Box<str>,
+        transport: Transport,
+        peer: P,
+        invite: Option<Box<Message>>,
+        start: impl FnOnce(&mut Ctx<'_>) -> Machine,
+    ) -> Result<TxnId, TxnError> {
+        let max = self.config.max_transactions;
+        let vacant = self.txns.vacant_entry();
+        let index = match u32::try_from(vacant.key()) {
+            Ok(index) if vacant.key() < max => index,
+            _ => return Err(TxnError::TableFull { max }),
+        };
+        let generation = self.next_generation;
+        self.next_generation = generation.wrapping_add(1);
+        let txn = TxnId { index, generation };
+        let mut timers = TimerTable::default();
+        let mut ctx = Ctx { now, config: &self.config, reliable: transport.is_reliable(), timers: &mut timers, out: Output::default() };
+        let machine = start(&mut ctx);
+        let out = ctx.out;
+        vacant.insert(Entry { generation, key: key.clone(), machine, timers, transport, peer, scheduled: None, invite });
+        self.keys.insert(key, txn);
+        self.finish(txn, out, None);
+        Ok(txn)
+    }
+
+    /// Run one step of `txn`'s machine and apply its output.
+    fn step(&mut self, txn: TxnId, now: Instant, deliver: Option<Event<P>>, f: impl FnOnce(Machine, &mut Ctx<'_>) -> Machine) {
+        if let Some(out) = self.run(txn, now, f) {
+            self.finish(txn, out, deliver);
+        }
+    }
+
+    /// Run one step of `txn`'s machine; `None` if `txn` is not live.
+    fn run(&mut self, txn: TxnId, now: Instant, f: impl FnOnce(Machine, &mut Ctx<'_>) -> Machine) -> Option<Output> {
+        let entry = live(&mut self.txns, txn)?;
+        let mut ctx = Ctx {
+            now,
+            config: &self.config,
+            reliable: entry.transport.is_reliable(),
+            timers: &mut entry.timers,
+            out: Output::default(),
+        };
+        let machine = mem::replace(&mut entry.machine, Machine::NonInviteServer(NonInviteServer::Terminated));
+        entry.machine = f(machine, &mut ctx);
+        Some(ctx.out)
+    }
+
+    /// Queue a step's send and signal (`deliver` is the event a `Signal::Deliver` stands for),
+    /// then reschedule the transaction or remove it if it terminated.
+    fn finish(&mut self, txn: TxnId, out: Output, deliver: Option<Event<P>>) {
+        let Some(entry) = live(&mut self.txns, txn) else { return };
+        if let Some(bytes) = out.send {
+            self.transmits.push_back(Transmit { txn, bytes, transport: entry.transport, to: entry.peer.clone() });
+        }
+        let event = match out.signal {
+            Some(Signal::Deliver) => deliver,
+            Some(Signal::Timeout(timer)) => Some(Event::Timeout { txn, timer }),
+            Some(Signal::TransportError) => Some(Event::TransportError { txn }),
+            None => None,
+        };
+        if let Some(event) = event {
+            self.events.push_back(event);
+        }
+        if entry.machine.is_terminated() {
+            let entry = self.txns.remove(txn.index as usize);
+            self.keys.remove(&entry.key);
+            self.events.push_back(Event::Terminated { txn });
+        } else {
+            reschedule(&mut self.deadlines, txn, entry);
+        }
+    }
+
+    fn entry(&self, txn: TxnId) -> Option<&Entry<P>> {
+        self.txns.get(txn.index as usize).filter(|e| e.generation == txn.generation)
+    }
+}
+
+/// A message the table could not take, handed back with the reason so the TU can still
+/// answer it (a stateless 400 or 503, say).
+#[derive(Debug)]
+pub struct Rejected {
+    /// Why.
+    pub error: TxnError,
+    /// The message, untouched.
+    pub message: Box<Message>,
+}
+
+impl Rejected {
+    fn new(error: TxnError, message: Message) -> Self {
+        Self { error, message: Box::new(message) }
+    }
+}
+
+fn live<P>(txns: &mut Slab<Entry<P>>, txn: TxnId) -> Option<&mut Entry<P>> {
+    txns.get_mut(txn.index as usize).filter(|e| e.generation == txn.generation)
+}
+
+/// Give the transaction a heap entry for its earliest timer unless an earlier or equal one
+/// is already there (a later-than-needed hint is corrected when it surfaces).
+fn reschedule<P>(deadlines: &mut BinaryHeap<Reverse<(Instant, u32, u32)>>, txn: TxnId, entry: &mut Entry<P>) {
+    let Some(next) = entry.timers.next_timeout() else { return };
+    if entry.scheduled.is_none_or(|s| next < s) {
+        entry.scheduled = Some(next);
+        deadlines.push(Reverse((next, txn.index, txn.generation)));
+    }
+}
