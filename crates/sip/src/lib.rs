@@ -19,6 +19,7 @@ mod method;
 mod scan;
 mod status;
 mod transport;
+pub mod uri;
 
 pub use error::{HeaderFault, ParseError, UriError};
 pub use header::name::HeaderName;
@@ -26,6 +27,7 @@ pub use message::{HeaderField, Message, ParseLimits, StartLine, UriSpan};
 pub use method::{ExtensionMethod, Method};
 pub use status::StatusCode;
 pub use transport::Transport;
+pub use uri::Uri;
 
 #[cfg(test)]
 mod message_tests;

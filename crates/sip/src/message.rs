@@ -245,12 +245,7 @@ impl Message {
     pub(crate) fn field<'a>(&'a self, index: usize, e: &Entry) -> HeaderField<'a> {
         HeaderField { name: e.name, raw_name: e.raw.name.of(&self.buf), value: e.raw.value.of(&self.buf), index }
     }
-
-    /// The value of a field as UTF-8 text (RFC 3261 §25.1 `TEXT-UTF8`).
-    pub(crate) fn value_str<'a>(&self, name: HeaderName, value: &'a [u8]) -> Result<&'a str, ParseError> {
-        std::str::from_utf8(value)
-            .map_err(|_| ParseError::header(name.as_str(), crate::error::HeaderFault::NotUtf8))
-    }
+}
 }
 
 /// Parse the start line `buf[..end]`, liberally: runs of SP between elements and trailing
