@@ -246,7 +246,6 @@ impl Message {
         HeaderField { name: e.name, raw_name: e.raw.name.of(&self.buf), value: e.raw.value.of(&self.buf), index }
     }
 }
-}
 
 /// Parse the start line `buf[..end]`, liberally: runs of SP between elements and trailing
 /// white space are tolerated here (the checker reports them; RFC 4475 §3.1.2.9, §3.1.2.10).
