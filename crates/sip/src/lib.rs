@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod edit;
 mod error;
 pub mod framing;
 mod head;
@@ -21,6 +22,7 @@ mod status;
 mod transport;
 pub mod uri;
 
+pub use edit::{EditError, Edits};
 pub use error::{HeaderFault, ParseError, UriError};
 pub use header::name::HeaderName;
 pub use message::{HeaderField, Message, ParseLimits, StartLine, UriSpan};
