@@ -19,7 +19,7 @@ use crate::message;
 use crate::non_invite_client::NonInviteClient;
 use crate::non_invite_server::NonInviteServer;
 use crate::output::{Event, Transmit, TxnId, TxnKind, TxnState};
-use crate::timer::TimerTable;
+use crate::timer::{Timer, TimerTable};
 
 /// All transactions of one engine (one shard), keyed per RFC 3261 §17.1.3 / §17.2.3.
 ///
@@ -154,6 +154,11 @@ impl<P: Clone> TransactionTable<P> {
     /// The state of a live transaction (`None` once terminated).
     pub fn state(&self, txn: TxnId) -> Option<TxnState> {
         self.entry(txn).and_then(|e| e.machine.state())
+    }
+
+    /// When `timer` of `txn` fires, if it is armed.
+    pub fn timer(&self, txn: TxnId, timer: Timer) -> Option<Instant> {
+        self.entry(txn).and_then(|e| e.timers.get(timer))
     }
 
     /// The peer value a live transaction sends to.
