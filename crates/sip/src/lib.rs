@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod build;
 pub mod edit;
 mod error;
 pub mod framing;
