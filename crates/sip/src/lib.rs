@@ -22,6 +22,7 @@ mod scan;
 mod status;
 mod transport;
 pub mod uri;
+pub mod validate;
 
 pub use edit::{EditError, Edits};
 pub use error::{HeaderFault, ParseError, UriError};
