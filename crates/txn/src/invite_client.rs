@@ -39,14 +39,18 @@ pub(crate) struct Calling {
     interval: Duration,
 }
 
-/// Proceeding: no timers; the proxy's Timer C covers this state (§16.6 step 11).
+/// Proceeding: no timers; the proxy's Timer C covers this state (§16.6 step 11). The INVITE
+/// is kept to build the ACK should a non-2xx final come.
 #[derive(Debug)]
-pub(crate) struct Proceeding;
+pub(crate) struct Proceeding {
+    request: Bytes,
+}
 
-/// Completed: the ACK is kept to answer each retransmitted final (§17.1.1.2).
+/// Completed: the ACK is kept to answer each retransmitted final (§17.1.1.2). `None` only
+/// if the final was too malformed to acknowledge (no To).
 #[derive(Debug)]
 pub(crate) struct Completed {
-    ack: Bytes,
+    ack: Option<Bytes>,
 }
 
 /// Accepted: waits Timer M for more 2xx.
@@ -64,9 +68,9 @@ impl InviteClient {
         Self::Calling(Calling { request, interval: ctx.config.t1 })
     }
 
-    /// A response matched this transaction. `ack` builds the ACK for a non-2xx final
-    /// (§17.1.1.3); it runs at most once.
-    pub(crate) fn on_response(self, ctx: &mut Ctx<'_>, status: StatusCode, ack: impl FnOnce() -> Bytes) -> Self {
+    /// A response matched this transaction. `ack` builds the ACK for a non-2xx final from the
+    /// INVITE's bytes (§17.1.1.3); it runs at most once.
+    pub(crate) fn on_response(self, ctx: &mut Ctx<'_>, status: StatusCode, ack: impl FnOnce(&Bytes) -> Option<Bytes>) -> Self {
         match self {
             Self::Calling(s) => s.on_response(ctx, status, ack),
             Self::Proceeding(s) => s.on_response(ctx, status, ack),
@@ -96,23 +100,17 @@ impl InviteClient {
         ctx.signal(Signal::TransportError);
         Self::Terminated
     }
-
-    /// True while a non-2xx final could still arrive, so the original INVITE is still
-    /// needed to build the ACK.
-    pub(crate) fn may_need_ack(&self) -> bool {
-        matches!(self, Self::Calling(_) | Self::Proceeding(_))
-    }
 }
 
 impl Calling {
-    fn on_response(self, ctx: &mut Ctx<'_>, status: StatusCode, ack: impl FnOnce() -> Bytes) -> InviteClient {
+    fn on_response(self, ctx: &mut Ctx<'_>, status: StatusCode, ack: impl FnOnce(&Bytes) -> Option<Bytes>) -> InviteClient {
         if status.is_provisional() {
             // §17.1.1.2: Proceeding stops retransmissions; Timer B only guards Calling.
             ctx.timers.clear();
             ctx.signal(Signal::Deliver);
-            return InviteClient::Proceeding(Proceeding);
+            return InviteClient::Proceeding(Proceeding { request: self.request });
         }
-        on_final(ctx, status, ack)
+        on_final(ctx, status, &self.request, ack)
     }
 
     fn on_timer_a(self, ctx: &mut Ctx<'_>) -> InviteClient {
@@ -125,17 +123,17 @@ impl Calling {
 }
 
 impl Proceeding {
-    fn on_response(self, ctx: &mut Ctx<'_>, status: StatusCode, ack: impl FnOnce() -> Bytes) -> InviteClient {
+    fn on_response(self, ctx: &mut Ctx<'_>, status: StatusCode, ack: impl FnOnce(&Bytes) -> Option<Bytes>) -> InviteClient {
         if status.is_provisional() {
             ctx.signal(Signal::Deliver);
             return InviteClient::Proceeding(self);
         }
-        on_final(ctx, status, ack)
+        on_final(ctx, status, &self.request, ack)
     }
 }
 
 /// A final response in Calling or Proceeding.
-fn on_final(ctx: &mut Ctx<'_>, status: StatusCode, ack: impl FnOnce() -> Bytes) -> InviteClient {
+fn on_final(ctx: &mut Ctx<'_>, status: StatusCode, request: &Bytes, ack: impl FnOnce(&Bytes) -> Option<Bytes>) -> InviteClient {
     ctx.timers.clear();
     ctx.signal(Signal::Deliver);
     if status.is_success() {
@@ -144,8 +142,10 @@ fn on_final(ctx: &mut Ctx<'_>, status: StatusCode, ack: impl FnOnce() -> Bytes) 
         return InviteClient::Accepted(Accepted);
     }
     // §17.1.1.2: 300-699 → send ACK, pass the response up, Completed with Timer D.
-    let ack = ack();
-    ctx.send(&ack);
+    let ack = ack(request);
+    if let Some(ack) = &ack {
+        ctx.send(ack);
+    }
     match ctx.linger(ctx.config.timer_d) {
         Some(d) => {
             ctx.arm(Timer::D, d);
@@ -158,8 +158,8 @@ fn on_final(ctx: &mut Ctx<'_>, status: StatusCode, ack: impl FnOnce() -> Bytes) 
 impl Completed {
     fn on_response(self, ctx: &mut Ctx<'_>, status: StatusCode) -> InviteClient {
         // §17.1.1.2: a retransmitted final is answered with the ACK again and not passed up.
-        if status.is_final() && !status.is_success() {
-            ctx.send(&self.ack);
+        if let Some(ack) = self.ack.as_ref().filter(|_| status.is_final() && !status.is_success()) {
+            ctx.send(ack);
         }
         InviteClient::Completed(self)
     }

@@ -6,9 +6,6 @@
 
 use std::fmt::Write;
 
-/// RFC 3261 §8.1.1.7: branches of RFC 3261 elements start with this.
-pub(crate) const MAGIC_COOKIE: &str = "z9hG4bK";
-
 /// The top Via's sent-by (RFC 3261 §20.42).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct SentBy<'a> {
@@ -97,14 +94,9 @@ fn server_method(method: &str) -> &str {
     }
 }
 
-/// Whether a branch was made by an RFC 3261 element (§17.2.3).
-pub(crate) fn has_magic_cookie(branch: &str) -> bool {
-    branch.starts_with(MAGIC_COOKIE)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{has_magic_cookie, KeyBuf, Rfc2543, SentBy};
+    use super::{KeyBuf, Rfc2543, SentBy};
 
     #[test]
     fn rfc3261_17_2_3_ack_keys_like_its_invite_and_cancel_does_not() {
@@ -144,7 +136,5 @@ mod tests {
         assert_eq!(invite, buf.rfc2543(f, "ACK"));
         assert_ne!(invite, buf.rfc2543(Rfc2543 { cseq: 314160, ..f }, "INVITE"));
         assert_ne!(invite, buf.rfc2543(f, "BYE"));
-        assert!(has_magic_cookie("z9hG4bKabc"));
-        assert!(!has_magic_cookie("abc"));
     }
 }

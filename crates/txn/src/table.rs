@@ -5,7 +5,6 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::mem;
 use std::time::Instant;
 
-use bytes::Bytes;
 use causeway_sip::{Message, Method, Transport};
 use slab::Slab;
 
@@ -51,8 +50,6 @@ struct Entry<P> {
     peer: P,
     /// The deadline this transaction has in the heap, if any.
     scheduled: Option<Instant>,
-    /// INVITE client: the INVITE, kept while a non-2xx final may still need an ACK.
-    invite: Option<Box<Message>>,
 }
 
 #[derive(Debug)]
@@ -196,8 +193,7 @@ impl<P: Clone> TransactionTable<P> {
         let key: Box<str> = key.into();
         let wire = message::wire(&request);
         let is_invite = method == Method::Invite;
-        let invite = is_invite.then(|| Box::new(request));
-        self.insert(now, key, transport, to, invite, |ctx| {
+        self.insert(now, key, transport, to, |ctx| {
             if is_invite {
                 Machine::InviteClient(InviteClient::start(ctx, wire))
             } else {
@@ -341,7 +337,7 @@ impl<P: Clone> TransactionTable<P> {
         }
         let key: Box<str> = key.into();
         let is_invite = method == Method::Invite;
-        match self.insert(now, key, transport, from, None, |_| {
+        match self.insert(now, key, transport, from, |_| {
             if is_invite {
                 Machine::InviteServer(InviteServer::start())
             } else {
@@ -368,20 +364,13 @@ impl<P: Clone> TransactionTable<P> {
             self.events.push_back(Event::StrayResponse { response, from });
             return Ok(());
         };
-        let invite = live(&mut self.txns, txn).and_then(|e| e.invite.take());
         let out = self.run(txn, now, |machine, ctx| match machine {
-            Machine::InviteClient(m) => Machine::InviteClient(m.on_response(ctx, status, || match &invite {
-                Some(invite) => message::ack_for_non2xx(invite, &response),
-                None => Bytes::new(),
-            })),
+            Machine::InviteClient(m) => {
+                Machine::InviteClient(m.on_response(ctx, status, |invite| message::ack_for_non2xx(invite, &response)))
+            }
             Machine::NonInviteClient(m) => Machine::NonInviteClient(m.on_response(ctx, status)),
             server => server,
         });
-        if let Some(entry) = live(&mut self.txns, txn) {
-            if matches!(&entry.machine, Machine::InviteClient(m) if m.may_need_ack()) {
-                entry.invite = invite;
-            }
-        }
         if let Some(out) = out {
             self.finish(txn, out, Some(Event::Response { txn, response }));
         }
@@ -395,7 +384,6 @@ impl<P: Clone> TransactionTable<P> {
         key: Box<str>,
         transport: Transport,
         peer: P,
-        invite: Option<Box<Message>>,
         start: impl FnOnce(&mut Ctx<'_>) -> Machine,
     ) -> Result<TxnId, TxnError> {
         let max = self.config.max_transactions;
@@ -411,7 +399,7 @@ impl<P: Clone> TransactionTable<P> {
         let mut ctx = Ctx { now, config: &self.config, reliable: transport.is_reliable(), timers: &mut timers, out: Output::default() };
         let machine = start(&mut ctx);
         let out = ctx.out;
-        vacant.insert(Entry { generation, key: key.clone(), machine, timers, transport, peer, scheduled: None, invite });
+        vacant.insert(Entry { generation, key: key.clone(), machine, timers, transport, peer, scheduled: None });
         self.keys.insert(key, txn);
         self.finish(txn, out, None);
         Ok(txn)
