@@ -166,11 +166,19 @@ pub enum HeaderFault {
     #[error("{0}")]
     Uri(UriError),
     /// A Date that is not RFC 1123 in GMT (RFC 3261 §20.17).
-    #[error("Date is not in GMT (RFC 1123)")]
+    #[error("not in GMT (RFC 1123)")]
     DateNotGmt,
     /// A Date that is not RFC 1123 syntax.
-    #[error("Date is not an RFC 1123 date")]
+    #[error("not an RFC 1123 date")]
     InvalidDate,
+    /// CSeq names another method than the Request-Line (RFC 3261 §8.1.1.5; RFC 4475 §3.1.2.17).
+    #[error("method {cseq} does not match request method {request}")]
+    MethodMismatch {
+        /// Method in CSeq.
+        cseq: String,
+        /// Method in the Request-Line.
+        request: String,
+    },
     /// Via protocol is not `SIP/2.0/<transport>`.
     #[error("sent-protocol is not SIP/2.0/<transport>")]
     InvalidSentProtocol,

@@ -11,6 +11,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod build;
+pub mod check;
 pub mod edit;
 mod error;
 pub mod framing;

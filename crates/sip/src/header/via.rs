@@ -51,6 +51,9 @@ impl<'a> Via<'a> {
     /// and `:` (RFC 3261 §25.1 SLASH, COLON; RFC 4475 §3.1.1.1).
     pub fn parse(s: &'a str) -> Result<Self, HeaderFault> {
         let b = s.as_bytes();
+        if crate::scan::trim(s).is_empty() {
+            return Err(HeaderFault::EmptyElement { what: "value" });
+        }
         let token_at = |i: usize| -> (usize, &'a str) {
             let mut j = i;
             while b.get(j).is_some_and(|&c| is_token(c)) {
