@@ -232,19 +232,19 @@ pub enum Reason {
 }
 
 /// What is wrong with a `next_hop` URI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum NextHopProblem {
+    /// Not a URI by RFC 3261 §19.1 / §25.1, in causeway-sip's words.
+    #[error("malformed URI: {0}")]
+    Syntax(causeway_sip::UriError),
     /// Not `sip:` or `sips:`.
     #[error("the scheme must be sip or sips")]
     Scheme,
-    /// Nothing after the scheme.
-    #[error("no host")]
-    NoHost,
     /// A user part (`sip:user@host`) in a next hop: the Request-URI is kept, only the host is used.
     #[error("a next hop names a host, not a user (remove `user@`)")]
     UserPart,
-    /// The port is not 1-65535.
+    /// Port 0.
     #[error("the port must be 1-65535")]
     Port,
     /// `transport=` names something other than udp, tcp or tls.
@@ -253,9 +253,6 @@ pub enum NextHopProblem {
     /// `sips:` with a transport other than TLS (RFC 3261 §26.2.2).
     #[error("a sips URI needs transport=tls")]
     SipsNotTls,
-    /// An IPv6 reference without its closing `]`, or bad characters in the host.
-    #[error("the host is malformed")]
-    Host,
     /// URI headers (`?…`) have no meaning in a next hop.
     #[error("URI headers (`?…`) are not allowed")]
     Headers,

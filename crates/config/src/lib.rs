@@ -9,7 +9,8 @@
 //! names, so that `causeway check` catches a missing certificate before start-up.
 //!
 //! Main types: [`Config`] (with [`Config::load`], [`Config::parse`], [`Config::builtin`]), [`LoadError`] and
-//! [`ConfigError`] (one located problem), [`RouteTable`] (the static routing table of issue 2).
+//! [`ConfigError`] (one located problem), [`RouteTable`] (the static routing table of issue 2, which
+//! `causeway-node` hands to the proxy's `StaticRoutes`).
 
 mod error;
 mod next_hop;
@@ -58,31 +59,5 @@ impl Config {
     /// The built-in example ([`BUILTIN_EXAMPLE`]).
     pub fn builtin() -> Result<Self, LoadError> {
         Self::parse(BUILTIN_EXAMPLE, BUILTIN_NAME, Path::new(""))
-    }
-}
-
-// === impl RouteTable ===
-
-impl RouteTable {
-    /// The next hop for a Request-URI with `host` and optional `user` part: a route for the host's domain
-    /// first, then the longest matching user prefix, then the default route.
-    pub fn select(&self, host: &str, user: Option<&str>) -> Option<&NextHop> {
-        let by_domain = self.routes.iter().find(|route| match &route.matcher {
-            RouteMatch::Domain(domain) => host.eq_ignore_ascii_case(domain),
-            RouteMatch::Prefix(_) | RouteMatch::Default => false,
-        });
-        let by_prefix = || {
-            let user = user?;
-            self.routes
-                .iter()
-                .filter_map(|route| match &route.matcher {
-                    RouteMatch::Prefix(prefix) if user.starts_with(prefix.as_str()) => Some((prefix.len(), route)),
-                    RouteMatch::Prefix(_) | RouteMatch::Domain(_) | RouteMatch::Default => None,
-                })
-                .max_by_key(|(len, _)| *len)
-                .map(|(_, route)| route)
-        };
-        let by_default = || self.routes.iter().find(|route| route.matcher == RouteMatch::Default);
-        by_domain.or_else(by_prefix).or_else(by_default).map(|route| &route.next_hop)
     }
 }

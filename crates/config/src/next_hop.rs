@@ -1,9 +1,11 @@
-//! Parsing `next_hop = "sip:127.0.0.1:5080;transport=udp"`.
+//! Checking `next_hop = "sip:127.0.0.1:5080;transport=udp"` with causeway-sip's URI parser.
 //!
-//! The static table takes only what it can send to without DNS: `sip:` or `sips:`, an IP literal (IPv6 in
-//! brackets, RFC 5118 §4), an optional port, and `;transport=` among other URI parameters (RFC 3261 §19.1.1).
+//! The static table takes only what it can send to without DNS: a `sip:` or `sips:` URI with an IP
+//! literal host (IPv6 in brackets, RFC 5118), an optional port and an optional `transport=` parameter.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
+
+use causeway_sip::uri::{Host, Uri};
 
 use crate::error::{NextHopProblem, Reason};
 use crate::settings::{NextHop, Transport};
@@ -11,100 +13,45 @@ use crate::settings::{NextHop, Transport};
 /// Parse and resolve a next-hop URI.
 pub(crate) fn parse(uri: &str) -> Result<NextHop, Reason> {
     let bad = |problem| Reason::BadNextHop { uri: uri.to_owned(), problem };
-    let (secure, rest) = split_scheme(uri).ok_or_else(|| bad(NextHopProblem::Scheme))?;
-    if rest.contains('?') {
-        return Err(bad(NextHopProblem::Headers));
-    }
-    let (hostport, params) = rest.split_once(';').unwrap_or((rest, ""));
-    if hostport.contains('@') {
+    let sip = match Uri::parse(uri) {
+        Ok(Uri::Sip(sip)) => sip,
+        Ok(Uri::Tel(_) | Uri::Other { .. }) => return Err(bad(NextHopProblem::Scheme)),
+        Err(error) => return Err(bad(NextHopProblem::Syntax(error))),
+    };
+    if sip.user().is_some() {
         return Err(bad(NextHopProblem::UserPart));
     }
-    if hostport.is_empty() {
-        return Err(bad(NextHopProblem::NoHost));
+    if sip.headers().is_some() {
+        return Err(bad(NextHopProblem::Headers));
     }
-    let (host, port) = split_port(hostport).ok_or_else(|| bad(NextHopProblem::Host))?;
-    let transport = match transport_param(params) {
-        Some(name) => Transport::from_token(name).ok_or_else(|| bad(NextHopProblem::Transport))?,
-        None if secure => Transport::Tls,
-        None => Transport::Udp,
+    // RFC 3263 §4.1: with a numeric host and no transport parameter, UDP for sip and TLS for sips.
+    let transport = match (sip.params().value("transport"), sip.transport()) {
+        (_, Some(transport)) => transport,
+        (Some(_), None) => return Err(bad(NextHopProblem::Transport)),
+        (None, None) if sip.is_sips() => Transport::Tls,
+        (None, None) => Transport::Udp,
     };
     // RFC 3261 §26.2.2: a sips URI is reached over TLS only.
-    if secure && transport != Transport::Tls {
+    if sip.is_sips() && transport != Transport::Tls {
         return Err(bad(NextHopProblem::SipsNotTls));
     }
-    let port = match port {
-        Some(text) => match text.parse::<u16>() {
-            Ok(port) if port > 0 => port,
-            _ => return Err(bad(NextHopProblem::Port)),
-        },
+    let port = match sip.port() {
+        Some(0) => return Err(bad(NextHopProblem::Port)),
+        Some(port) => port,
         None => transport.default_port(),
     };
-    let ip = parse_host(host).map_err(|()| bad(NextHopProblem::Host))?.ok_or_else(|| {
-        Reason::UnresolvableNextHop { host: host.to_owned() }
-    })?;
+    let ip = sip.host().ip().ok_or_else(|| Reason::UnresolvableNextHop { host: sip.host_str().to_owned() })?;
     Ok(NextHop { uri: uri.to_owned(), address: SocketAddr::new(ip, port), transport })
 }
 
-/// `sip:` or `sips:` (schemes are case-insensitive, RFC 3261 §19.1.4). Returns whether it is `sips`.
-fn split_scheme(uri: &str) -> Option<(bool, &str)> {
-    let (scheme, rest) = uri.split_once(':')?;
-    if scheme.eq_ignore_ascii_case("sip") {
-        Some((false, rest))
-    } else if scheme.eq_ignore_ascii_case("sips") {
-        Some((true, rest))
-    } else {
-        None
-    }
+/// A host name (not an IP address), as RFC 3261 §25.1 `hostname` allows.
+pub(crate) fn is_hostname(text: &str) -> bool {
+    matches!(Host::parse(text), Ok(Host::Name(_)))
 }
 
-/// `host[:port]` or `[v6][:port]`.
-fn split_port(hostport: &str) -> Option<(&str, Option<&str>)> {
-    if let Some(v6) = hostport.strip_prefix('[') {
-        let (inner, after) = v6.split_once(']')?;
-        let port = match after {
-            "" => None,
-            _ => Some(after.strip_prefix(':')?),
-        };
-        // Keep the brackets out: the host is the IPv6 address itself.
-        return Some((inner, port)).filter(|(inner, _)| !inner.is_empty());
-    }
-    match hostport.split_once(':') {
-        Some((host, port)) => Some((host, Some(port))),
-        None => Some((hostport, None)),
-    }
-}
-
-/// The value of the `transport` URI parameter; parameter names are case-insensitive (RFC 3261 §19.1.4).
-fn transport_param(params: &str) -> Option<&str> {
-    params.split(';').find_map(|param| {
-        let (name, value) = param.split_once('=')?;
-        name.trim().eq_ignore_ascii_case("transport").then_some(value.trim())
-    })
-}
-
-/// An IP literal, `Ok(None)` for a well-formed host name (which needs DNS), `Err` for anything else.
-fn parse_host(host: &str) -> Result<Option<IpAddr>, ()> {
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(Some(ip));
-    }
-    if is_hostname(host) {
-        Ok(None)
-    } else {
-        Err(())
-    }
-}
-
-/// RFC 3261 §25.1 `hostname`: dot-separated labels of alphanumerics and `-`, not starting or ending in `-`.
-pub(crate) fn is_hostname(host: &str) -> bool {
-    let host = host.strip_suffix('.').unwrap_or(host);
-    !host.is_empty()
-        && host.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        })
+/// A host name or an IP address (IPv6 in brackets or bare).
+pub(crate) fn is_host(text: &str) -> bool {
+    Host::parse(text).is_ok() || text.parse::<std::net::Ipv6Addr>().is_ok()
 }
 
 #[cfg(test)]
@@ -118,9 +65,9 @@ mod tests {
         }
     }
 
-    fn problem(uri: &str) -> NextHopProblem {
+    fn problem(uri: &str) -> String {
         match parse(uri) {
-            Err(Reason::BadNextHop { problem, .. }) => problem,
+            Err(Reason::BadNextHop { problem, .. }) => problem.to_string(),
             other => panic!("{uri}: expected BadNextHop, got {other:?}"),
         }
     }
@@ -128,7 +75,7 @@ mod tests {
     #[test]
     fn ip_literal_with_port_and_transport() {
         let hop = ok("sip:127.0.0.1:5080;transport=tcp");
-        assert_eq!(hop.address, "127.0.0.1:5080".parse().unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(hop.address, SocketAddr::from(([127, 0, 0, 1], 5080)));
         assert_eq!(hop.transport, Transport::Tcp);
     }
 
@@ -144,21 +91,19 @@ mod tests {
 
     #[test]
     fn transport_param_is_case_insensitive_among_others() {
-        assert_eq!(ok("sip:[::1]:5070;lr;Transport=TLS").transport, Transport::Tls);
+        assert_eq!(ok("sip:[::1]:5070;lr;transport=TLS").transport, Transport::Tls);
     }
 
     #[test]
     fn malformed_next_hops_name_the_fault() {
-        assert_eq!(problem("tel:+15551234"), NextHopProblem::Scheme);
-        assert_eq!(problem("sip:"), NextHopProblem::NoHost);
-        assert_eq!(problem("sip:bob@127.0.0.1"), NextHopProblem::UserPart);
-        assert_eq!(problem("sip:127.0.0.1:0"), NextHopProblem::Port);
-        assert_eq!(problem("sip:127.0.0.1:70000"), NextHopProblem::Port);
-        assert_eq!(problem("sip:127.0.0.1;transport=sctp"), NextHopProblem::Transport);
-        assert_eq!(problem("sips:127.0.0.1;transport=udp"), NextHopProblem::SipsNotTls);
-        assert_eq!(problem("sip:[::1:5060"), NextHopProblem::Host);
-        assert_eq!(problem("sip:bad_host!"), NextHopProblem::Host);
-        assert_eq!(problem("sip:127.0.0.1?Route=x"), NextHopProblem::Headers);
+        assert_eq!(problem("tel:+15551234"), "the scheme must be sip or sips");
+        assert_eq!(problem("sip:bob@127.0.0.1"), "a next hop names a host, not a user (remove `user@`)");
+        assert_eq!(problem("sip:127.0.0.1:0"), "the port must be 1-65535");
+        assert_eq!(problem("sip:127.0.0.1;transport=sctp"), "transport must be udp, tcp or tls");
+        assert_eq!(problem("sips:127.0.0.1;transport=udp"), "a sips URI needs transport=tls");
+        assert_eq!(problem("sip:127.0.0.1?Route=x"), "URI headers (`?…`) are not allowed");
+        assert!(problem("sip:[::1:5060").starts_with("malformed URI: "));
+        assert!(problem("sip:").starts_with("malformed URI: "));
     }
 
     #[test]

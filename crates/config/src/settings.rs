@@ -167,8 +167,9 @@ impl Default for LogSettings {
     }
 }
 
-/// The static routing table of issue 2: every initial request goes to the next hop of the first
-/// matching route. The edge-routing zones and search rules replace it.
+/// The static routing table of issue 2: the proxy's `StaticRoutes` sends an initial request to the first
+/// domain or prefix route that matches, in file order, else to the default route. The edge-routing zones
+/// and search rules replace it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RouteTable {
     /// Routes in file order.

@@ -65,7 +65,7 @@ impl<'a> Validator<'a> {
         let advertised_host = raw.advertised_host.and_then(|host| {
             let span = host.span();
             let host = host.into_inner();
-            let valid = host.parse::<std::net::IpAddr>().is_ok() || next_hop::is_hostname(&host);
+            let valid = next_hop::is_host(&host);
             if valid {
                 Some(host)
             } else {

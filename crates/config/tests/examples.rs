@@ -52,8 +52,9 @@ fn builtin_example_listens_on_loopback_and_routes_everything_to_5080() {
         listeners,
         [(Transport::Udp, addr("127.0.0.1:5060")), (Transport::Tcp, addr("127.0.0.1:5060"))]
     );
-    let hop = config.routes.select("anything.example", Some("1000")).unwrap_or_else(|| panic!("no default route"));
-    assert_eq!((hop.address, hop.transport), (addr("127.0.0.1:5080"), Transport::Udp));
+    let [route] = config.routes.routes.as_slice() else { panic!("one route expected: {:?}", config.routes) };
+    assert_eq!(route.matcher, RouteMatch::Default);
+    assert_eq!((route.next_hop.address, route.next_hop.transport), (addr("127.0.0.1:5080"), Transport::Udp));
     assert_eq!(config.node.server_header, "Causeway");
 }
 

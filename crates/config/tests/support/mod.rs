@@ -3,7 +3,7 @@
 use std::path::Path;
 
 /// Write a self-signed certificate for 127.0.0.1 and its key as `<stem>.pem` and `<stem>.key` under `dir`.
-pub fn write_cert(dir: &Path, stem: &str) {
+pub(crate) fn write_cert(dir: &Path, stem: &str) {
     let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "edge.example.com".to_owned()])
         .unwrap_or_else(|e| panic!("rcgen: {e}"));
     write(&dir.join(format!("{stem}.pem")), &cert.cert.pem());
@@ -11,7 +11,7 @@ pub fn write_cert(dir: &Path, stem: &str) {
 }
 
 /// Write `text` to `path`, creating parent directories.
-pub fn write(path: &Path, text: &str) {
+pub(crate) fn write(path: &Path, text: &str) {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("mkdir {}: {e}", parent.display()));
     }
@@ -19,6 +19,6 @@ pub fn write(path: &Path, text: &str) {
 }
 
 /// A fresh temporary directory.
-pub fn temp_dir() -> tempfile::TempDir {
+pub(crate) fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"))
 }
