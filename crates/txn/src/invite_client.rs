@@ -102,6 +102,17 @@ impl InviteClient {
     }
 }
 
+impl InviteClient {
+    /// The INVITE as sent, while a CANCEL or an ACK may still be built from it.
+    pub(crate) fn sent_request(&self) -> Option<&Bytes> {
+        match self {
+            Self::Calling(s) => Some(&s.request),
+            Self::Proceeding(s) => Some(&s.request),
+            Self::Completed(_) | Self::Accepted(_) | Self::Terminated => None,
+        }
+    }
+}
+
 impl Calling {
     fn on_response(self, ctx: &mut Ctx<'_>, status: StatusCode, ack: impl FnOnce(&Bytes) -> Option<Bytes>) -> InviteClient {
         if status.is_provisional() {

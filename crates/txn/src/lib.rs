@@ -28,7 +28,7 @@
 //! use causeway_sip::{Message, Transport};
 //! use causeway_txn::{Event, TransactionTable, TxnConfig};
 //!
-//! let mut table: TransactionTable<&str> = TransactionTable::new(TxnConfig::default());
+//! let mut table: TransactionTable<&str> = TransactionTable::new(TxnConfig::default())?;
 //! let t0 = Instant::now();
 //! let options = Message::parse(Bytes::from_static(
 //!     b"OPTIONS sip:edge.example.com SIP/2.0\r\n\
@@ -62,7 +62,7 @@ mod output;
 mod table;
 mod timer;
 
-pub use config::TxnConfig;
+pub use config::{ConfigError, TxnConfig};
 pub use error::{Missing, TxnError};
 pub use output::{Event, Transmit, TxnId, TxnKind, TxnState};
 pub use table::{Rejected, TransactionTable};

@@ -8,7 +8,84 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use crate::config::TxnConfig;
+use crate::invite_client::InviteClient;
+use crate::invite_server::InviteServer;
+use crate::non_invite_client::NonInviteClient;
+use crate::non_invite_server::NonInviteServer;
+use crate::output::{TxnKind, TxnState};
 use crate::timer::{Timer, TimerTable};
+
+/// One transaction's state machine, whichever of the four it is.
+#[derive(Debug)]
+pub(crate) enum Machine {
+    InviteClient(InviteClient),
+    NonInviteClient(NonInviteClient),
+    InviteServer(InviteServer),
+    NonInviteServer(NonInviteServer),
+}
+
+impl Machine {
+    pub(crate) fn is_terminated(&self) -> bool {
+        matches!(
+            self,
+            Self::InviteClient(InviteClient::Terminated)
+                | Self::NonInviteClient(NonInviteClient::Terminated)
+                | Self::InviteServer(InviteServer::Terminated)
+                | Self::NonInviteServer(NonInviteServer::Terminated)
+        )
+    }
+
+    /// The request a client transaction sends, while it may still resend it or build an ACK
+    /// or CANCEL from it (Calling, Trying, Proceeding).
+    pub(crate) fn sent_request(&self) -> Option<&Bytes> {
+        match self {
+            Self::InviteClient(m) => m.sent_request(),
+            Self::NonInviteClient(m) => m.sent_request(),
+            Self::InviteServer(_) | Self::NonInviteServer(_) => None,
+        }
+    }
+
+    pub(crate) fn kind(&self) -> TxnKind {
+        match self {
+            Self::InviteClient(_) => TxnKind::InviteClient,
+            Self::NonInviteClient(_) => TxnKind::NonInviteClient,
+            Self::InviteServer(_) => TxnKind::InviteServer,
+            Self::NonInviteServer(_) => TxnKind::NonInviteServer,
+        }
+    }
+
+    pub(crate) fn state(&self) -> Option<TxnState> {
+        use TxnState as S;
+        Some(match self {
+            Self::InviteClient(m) => match m {
+                InviteClient::Calling(_) => S::Calling,
+                InviteClient::Proceeding(_) => S::Proceeding,
+                InviteClient::Completed(_) => S::Completed,
+                InviteClient::Accepted(_) => S::Accepted,
+                InviteClient::Terminated => return None,
+            },
+            Self::NonInviteClient(m) => match m {
+                NonInviteClient::Trying(_) => S::Trying,
+                NonInviteClient::Proceeding(_) => S::Proceeding,
+                NonInviteClient::Completed(_) => S::Completed,
+                NonInviteClient::Terminated => return None,
+            },
+            Self::InviteServer(m) => match m {
+                InviteServer::Proceeding(_) => S::Proceeding,
+                InviteServer::Completed(_) => S::Completed,
+                InviteServer::Confirmed(_) => S::Confirmed,
+                InviteServer::Accepted(_) => S::Accepted,
+                InviteServer::Terminated => return None,
+            },
+            Self::NonInviteServer(m) => match m {
+                NonInviteServer::Trying => S::Trying,
+                NonInviteServer::Proceeding(_) => S::Proceeding,
+                NonInviteServer::Completed(_) => S::Completed,
+                NonInviteServer::Terminated => return None,
+            },
+        })
+    }
+}
 
 /// Inputs shared by all steps of one transaction.
 pub(crate) struct Ctx<'a> {

@@ -90,6 +90,17 @@ impl NonInviteClient {
     }
 }
 
+impl NonInviteClient {
+    /// The request as sent, until a final response arrives.
+    pub(crate) fn sent_request(&self) -> Option<&Bytes> {
+        match self {
+            Self::Trying(s) => Some(&s.request),
+            Self::Proceeding(s) => Some(&s.request),
+            Self::Completed(_) | Self::Terminated => None,
+        }
+    }
+}
+
 impl Trying {
     fn on_response(self, ctx: &mut Ctx<'_>, status: StatusCode) -> NonInviteClient {
         ctx.signal(Signal::Deliver);

@@ -5,15 +5,16 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::mem;
 use std::time::Instant;
 
+use bytes::Bytes;
 use causeway_sip::{Message, Method, Transport};
 use slab::Slab;
 
-use crate::config::TxnConfig;
+use crate::config::{ConfigError, TxnConfig};
 use crate::error::TxnError;
 use crate::invite_client::InviteClient;
 use crate::invite_server::InviteServer;
 use crate::key::KeyBuf;
-use crate::machine::{Ctx, Output, Signal};
+use crate::machine::{Ctx, Machine, Output, Signal};
 use crate::message;
 use crate::non_invite_client::NonInviteClient;
 use crate::non_invite_server::NonInviteServer;
@@ -52,71 +53,11 @@ struct Entry<P> {
     scheduled: Option<Instant>,
 }
 
-#[derive(Debug)]
-enum Machine {
-    InviteClient(InviteClient),
-    NonInviteClient(NonInviteClient),
-    InviteServer(InviteServer),
-    NonInviteServer(NonInviteServer),
-}
-
-impl Machine {
-    fn is_terminated(&self) -> bool {
-        matches!(
-            self,
-            Self::InviteClient(InviteClient::Terminated)
-                | Self::NonInviteClient(NonInviteClient::Terminated)
-                | Self::InviteServer(InviteServer::Terminated)
-                | Self::NonInviteServer(NonInviteServer::Terminated)
-        )
-    }
-
-    fn kind(&self) -> TxnKind {
-        match self {
-            Self::InviteClient(_) => TxnKind::InviteClient,
-            Self::NonInviteClient(_) => TxnKind::NonInviteClient,
-            Self::InviteServer(_) => TxnKind::InviteServer,
-            Self::NonInviteServer(_) => TxnKind::NonInviteServer,
-        }
-    }
-
-    fn state(&self) -> Option<TxnState> {
-        use TxnState as S;
-        Some(match self {
-            Self::InviteClient(m) => match m {
-                InviteClient::Calling(_) => S::Calling,
-                InviteClient::Proceeding(_) => S::Proceeding,
-                InviteClient::Completed(_) => S::Completed,
-                InviteClient::Accepted(_) => S::Accepted,
-                InviteClient::Terminated => return None,
-            },
-            Self::NonInviteClient(m) => match m {
-                NonInviteClient::Trying(_) => S::Trying,
-                NonInviteClient::Proceeding(_) => S::Proceeding,
-                NonInviteClient::Completed(_) => S::Completed,
-                NonInviteClient::Terminated => return None,
-            },
-            Self::InviteServer(m) => match m {
-                InviteServer::Proceeding(_) => S::Proceeding,
-                InviteServer::Completed(_) => S::Completed,
-                InviteServer::Confirmed(_) => S::Confirmed,
-                InviteServer::Accepted(_) => S::Accepted,
-                InviteServer::Terminated => return None,
-            },
-            Self::NonInviteServer(m) => match m {
-                NonInviteServer::Trying => S::Trying,
-                NonInviteServer::Proceeding(_) => S::Proceeding,
-                NonInviteServer::Completed(_) => S::Completed,
-                NonInviteServer::Terminated => return None,
-            },
-        })
-    }
-}
-
 impl<P: Clone> TransactionTable<P> {
-    /// An empty table.
-    pub fn new(config: TxnConfig) -> Self {
-        Self {
+    /// An empty table, if `config` passes [`TxnConfig::validate`].
+    pub fn new(config: TxnConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Self {
             config,
             txns: Slab::new(),
             keys: HashMap::new(),
@@ -125,7 +66,7 @@ impl<P: Clone> TransactionTable<P> {
             events: VecDeque::new(),
             scratch: KeyBuf::default(),
             next_generation: 0,
-        }
+        })
     }
 
     /// The timer values in force.
@@ -156,6 +97,12 @@ impl<P: Clone> TransactionTable<P> {
     /// When `timer` of `txn` fires, if it is armed.
     pub fn timer(&self, txn: TxnId, timer: Timer) -> Option<Instant> {
         self.entry(txn).and_then(|e| e.timers.get(timer))
+    }
+
+    /// The request a client transaction sent, exactly as on the wire, until its final
+    /// response: what a CANCEL is built from (RFC 3261 §9.1, `causeway_sip::build::cancel_for`).
+    pub fn sent_request(&self, txn: TxnId) -> Option<&Bytes> {
+        self.entry(txn).and_then(|e| e.machine.sent_request())
     }
 
     /// The peer value a live transaction sends to.

@@ -3,6 +3,7 @@
 mod sim;
 
 use bytes::Bytes;
+use causeway_sip::build::cancel_for;
 use causeway_sip::{HeaderName, Transport};
 use causeway_txn::{Missing, TransactionTable, TxnConfig, TxnError, TxnState};
 use sim::msg::{parse, request, response, value, Req};
@@ -36,7 +37,12 @@ fn client_cancel_and_invite_share_a_branch_but_not_a_transaction() {
     let invite = request("INVITE", "z9hG4bKcan2");
     let inv = sim.start(invite.clone(), Transport::Udp, "uas");
     sim.receive(response(&invite, 180, Some("b")), Transport::Udp, "uas");
-    let cancel = request("CANCEL", "z9hG4bKcan2");
+    // §9.1: the CANCEL is built from the INVITE as sent, which the transaction keeps.
+    let sent = sim.table.sent_request(inv).cloned().expect("INVITE kept in Proceeding");
+    assert_eq!(sent, *invite.as_bytes());
+    let built = cancel_for(&parse(sent), None).expect("CANCEL builds");
+    let cancel = built.into_message().expect("CANCEL parses");
+    assert_eq!(value(&cancel, HeaderName::Via), value(&invite, HeaderName::Via));
     let can = sim.start(cancel.clone(), Transport::Udp, "uas");
     assert_ne!(inv, can);
     // §17.1.3: the CSeq method tells the two responses apart.
@@ -47,6 +53,7 @@ fn client_cancel_and_invite_share_a_branch_but_not_a_transaction() {
         vec![Seen::Response(inv, 180), Seen::Response(can, 200), Seen::Response(inv, 487)]
     );
     assert_eq!(sim.send_times("ACK "), vec![ms(0)]);
+    assert_eq!(sim.table.sent_request(inv), None, "nothing kept after the final");
 }
 
 #[test]
@@ -111,7 +118,7 @@ fn responses_that_match_nothing_are_strays() {
 
 #[test]
 fn start_client_refuses_ack_duplicates_and_missing_branch() {
-    let mut table: TransactionTable<&str> = TransactionTable::new(TxnConfig::default());
+    let mut table: TransactionTable<&str> = TransactionTable::new(TxnConfig::default()).expect("valid config");
     let now = std::time::Instant::now();
     let ack = request("ACK", "z9hG4bKa");
     assert_eq!(table.start_client(now, ack, Transport::Udp, "x"), Err(TxnError::AckStartsNoTransaction));
@@ -129,7 +136,7 @@ fn start_client_refuses_ack_duplicates_and_missing_branch() {
 
 #[test]
 fn unmatchable_message_is_handed_back() {
-    let mut table: TransactionTable<&str> = TransactionTable::new(TxnConfig::default());
+    let mut table: TransactionTable<&str> = TransactionTable::new(TxnConfig::default()).expect("valid config");
     let now = std::time::Instant::now();
     let no_via = parse(Bytes::from_static(
         b"OPTIONS sip:x@example.com SIP/2.0\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",

@@ -80,7 +80,7 @@ impl Sim {
     pub fn with_config(config: TxnConfig) -> Self {
         // The one read of the real clock: an arbitrary origin. Everything after is offsets.
         let t0 = Instant::now();
-        Self { table: TransactionTable::new(config), t0, now: t0, sent: Vec::new(), seen: Vec::new(), delivered: Vec::new() }
+        Self { table: TransactionTable::new(config).expect("valid config"), t0, now: t0, sent: Vec::new(), seen: Vec::new(), delivered: Vec::new() }
     }
 
     /// Simulated time since the start.
