@@ -1,0 +1,55 @@
+//! `causeway`: the command-line entry point. It parses arguments and hands each subcommand to its module;
+//! it holds no SIP or routing logic of its own (STYLE.md §7: wiring only).
+//!
+//! To add a subcommand group, write a module with an `Args` (or a `Command` subcommand enum) and a
+//! `run(..) -> anyhow::Result<ExitCode>`, then register it with one variant below and one match arm.
+
+mod check;
+mod sip;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+const EXAMPLES: &str = "\
+Examples:
+  causeway serve                       run the built-in example: UDP+TCP on 127.0.0.1:5060,
+                                       every call routed to 127.0.0.1:5080
+  sipp -sn uas -p 5080 -i 127.0.0.1    (in another terminal) a callee for the example
+  sipp -sn uac -s 1000 -m 1 -i 127.0.0.1 127.0.0.1:5060
+                                       one call through causeway
+  causeway serve -c /etc/causeway/causeway.toml
+  causeway check -c causeway.toml      validate a config without starting; errors as file:line:col
+  causeway sip check msg1.sip msg2.sip check SIP messages; --json for machine-readable output
+
+Environment:
+  CAUSEWAY_LOG, RUST_LOG               log filter overriding [log] level (e.g. debug,causeway_io=trace)";
+
+/// Causeway: a SIP collaboration edge.
+#[derive(Debug, Parser)]
+#[command(name = "causeway", version, about, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate a config file without starting anything.
+    Check(check::Args),
+    /// SIP message tools.
+    #[command(subcommand)]
+    Sip(sip::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Sip(command) => sip::run(command),
+    };
+    outcome.unwrap_or_else(|error| {
+        eprintln!("causeway: {error:#}");
+        ExitCode::from(2)
+    })
+}
