@@ -218,5 +218,7 @@ impl Message {
     }
 }
 
+mod pop;
+
 #[cfg(test)]
 mod tests;
