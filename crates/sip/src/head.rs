@@ -132,7 +132,9 @@ impl ContentLength {
 mod tests {
     use super::*;
 
-    fn walk(buf: &[u8]) -> (Vec<Result<(String, String), ParseError>>, Option<usize>) {
+    type Walked = Vec<Result<(String, String), ParseError>>;
+
+    fn walk(buf: &[u8]) -> (Walked, Option<usize>) {
         let mut f = Fields::new(buf, 0);
         let mut out = Vec::new();
         loop {
