@@ -12,8 +12,11 @@
 //! [`ServerHeader`].
 
 pub mod address;
+pub mod audit;
 pub mod cpl;
+pub mod digest;
 mod error;
+pub mod flood;
 pub mod input;
 pub mod pattern;
 pub mod rules;
