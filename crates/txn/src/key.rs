@@ -1,10 +1,8 @@
 //! Transaction keys (RFC 3261 §17.1.3, §17.2.3).
 //!
-//! A key is the matching fields written into one string, each field length-prefixed so no
-//! two field lists encode alike. The table keeps one `Box<str>` per transaction and looks up
-//! with a `&str` built in a reused buffer, so matching a message allocates nothing.
-
-use std::fmt::Write;
+//! A key is the matching fields written into one byte string, each field length-prefixed so
+//! no two field lists encode alike. The table keeps one `Box<[u8]>` per transaction and looks
+//! up with a slice built in a reused buffer, so matching a message allocates nothing.
 
 /// The top Via's sent-by (RFC 3261 §20.42).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,33 +26,28 @@ pub(crate) struct Rfc2543<'a> {
 
 /// A reusable buffer that renders keys.
 #[derive(Debug, Default)]
-pub(crate) struct KeyBuf(String);
+pub(crate) struct KeyBuf(Vec<u8>);
 
 impl KeyBuf {
     /// §17.1.3: a response matches a client transaction by the top Via branch and the CSeq
     /// method (CANCEL shares the INVITE's branch but is its own transaction).
-    pub(crate) fn client(&mut self, branch: &str, method: &str) -> &str {
-        self.0.clear();
-        self.0.push('C');
-        self.field(branch);
-        self.field(method);
+    pub(crate) fn client(&mut self, branch: &str, method: &str) -> &[u8] {
+        self.start(b'C');
+        self.field(branch.as_bytes());
+        self.field(method.as_bytes());
         &self.0
     }
 
     /// §17.2.3: with a magic-cookie branch, a request matches by branch, sent-by and
     /// method, where an ACK counts as the INVITE it acknowledges.
-    pub(crate) fn server(&mut self, branch: &str, sent_by: SentBy<'_>, method: &str) -> &str {
-        self.0.clear();
-        self.0.push('S');
-        self.field(branch);
-        self.field_lowercase(sent_by.host);
-        match sent_by.port {
-            Some(port) => {
-                let _ = write!(self.0, "{port};");
-            }
-            None => self.0.push(';'),
-        }
-        self.field(server_method(method));
+    pub(crate) fn server(&mut self, branch: &str, sent_by: SentBy<'_>, method: &str) -> &[u8] {
+        self.start(b'S');
+        self.field(branch.as_bytes());
+        self.len(sent_by.host.len());
+        self.0.extend(sent_by.host.bytes().map(|b| b.to_ascii_lowercase()));
+        // Port 0 cannot be written in a Via, so it stands for "absent".
+        self.0.extend_from_slice(&sent_by.port.unwrap_or(0).to_le_bytes());
+        self.field(server_method(method).as_bytes());
         &self.0
     }
 
@@ -62,26 +55,30 @@ impl KeyBuf {
     /// Call-ID, CSeq number and method (ACK as INVITE), and top Via. The To tag is left out:
     /// an ACK carries the tag of our response while the INVITE carried none, and the other
     /// fields already tell apart every request a conformant RFC 2543 client sends.
-    pub(crate) fn rfc2543(&mut self, fields: Rfc2543<'_>, method: &str) -> &str {
-        self.0.clear();
-        self.0.push('L');
-        self.field(fields.request_uri);
-        self.field(fields.from_tag);
-        self.field(fields.call_id);
-        let _ = write!(self.0, "{};", fields.cseq);
-        self.field(server_method(method));
-        self.field(fields.top_via);
+    pub(crate) fn rfc2543(&mut self, fields: Rfc2543<'_>, method: &str) -> &[u8] {
+        self.start(b'L');
+        self.field(fields.request_uri.as_bytes());
+        self.field(fields.from_tag.as_bytes());
+        self.field(fields.call_id.as_bytes());
+        self.0.extend_from_slice(&fields.cseq.to_le_bytes());
+        self.field(server_method(method).as_bytes());
+        self.field(fields.top_via.as_bytes());
         &self.0
     }
 
-    fn field(&mut self, value: &str) {
-        let _ = write!(self.0, "{}:", value.len());
-        self.0.push_str(value);
+    fn start(&mut self, kind: u8) {
+        self.0.clear();
+        self.0.push(kind);
     }
 
-    fn field_lowercase(&mut self, value: &str) {
-        let _ = write!(self.0, "{}:", value.len());
-        self.0.extend(value.chars().map(|c| c.to_ascii_lowercase()));
+    fn len(&mut self, len: usize) {
+        let len = u32::try_from(len).unwrap_or(u32::MAX);
+        self.0.extend_from_slice(&len.to_le_bytes());
+    }
+
+    fn field(&mut self, value: &[u8]) {
+        self.len(value.len());
+        self.0.extend_from_slice(value);
     }
 }
 

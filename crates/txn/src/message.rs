@@ -14,14 +14,14 @@ pub(crate) fn wire(message: &Message) -> Bytes {
 }
 
 /// The client key of a request we send: its top Via branch and its method (§17.1.3).
-pub(crate) fn request_client_key<'b>(buf: &'b mut KeyBuf, request: &Message, method: &Method) -> Result<&'b str, TxnError> {
+pub(crate) fn request_client_key<'b>(buf: &'b mut KeyBuf, request: &Message, method: &Method) -> Result<&'b [u8], TxnError> {
     let via = request.top_via().map_err(|_| TxnError::Unmatchable(Missing::TopVia))?;
     let branch = via.branch().ok_or(TxnError::Unmatchable(Missing::Branch))?;
     Ok(buf.client(branch, method.as_str()))
 }
 
 /// The client key a response matches: its top Via branch and CSeq method (§17.1.3).
-pub(crate) fn response_key<'b>(buf: &'b mut KeyBuf, response: &Message) -> Result<&'b str, TxnError> {
+pub(crate) fn response_key<'b>(buf: &'b mut KeyBuf, response: &Message) -> Result<&'b [u8], TxnError> {
     let via = response.top_via().map_err(|_| TxnError::Unmatchable(Missing::TopVia))?;
     let branch = via.branch().ok_or(TxnError::Unmatchable(Missing::Branch))?;
     let cseq = response.cseq().map_err(|_| TxnError::Unmatchable(Missing::CSeq))?;
@@ -30,7 +30,7 @@ pub(crate) fn response_key<'b>(buf: &'b mut KeyBuf, response: &Message) -> Resul
 
 /// The server key of a request, taking its method as `method` (§17.2.3; §9.2 looks a
 /// CANCEL up as INVITE). Branches without the magic cookie use the RFC 2543 fallback.
-pub(crate) fn server_key<'b>(buf: &'b mut KeyBuf, request: &Message, method: &Method) -> Result<&'b str, TxnError> {
+pub(crate) fn server_key<'b>(buf: &'b mut KeyBuf, request: &Message, method: &Method) -> Result<&'b [u8], TxnError> {
     let via = request.top_via().map_err(|_| TxnError::Unmatchable(Missing::TopVia))?;
     if via.has_rfc3261_branch() {
         if let Some(branch) = via.branch() {

@@ -31,7 +31,7 @@ use crate::timer::{Timer, TimerTable};
 pub struct TransactionTable<P> {
     config: TxnConfig,
     txns: Slab<Entry<P>>,
-    keys: HashMap<Box<str>, TxnId>,
+    keys: HashMap<Box<[u8]>, TxnId>,
     /// Deadline hints, at most one live one per transaction (`Entry::scheduled`); entries
     /// that no longer match are skipped when they surface.
     deadlines: BinaryHeap<Reverse<(Instant, u32, u32)>>,
@@ -44,7 +44,7 @@ pub struct TransactionTable<P> {
 #[derive(Debug)]
 struct Entry<P> {
     generation: u32,
-    key: Box<str>,
+    key: Box<[u8]>,
     machine: Machine,
     timers: TimerTable,
     transport: Transport,
@@ -137,7 +137,7 @@ impl<P: Clone> TransactionTable<P> {
         if self.keys.contains_key(key) {
             return Err(TxnError::DuplicateBranch);
         }
-        let key: Box<str> = key.into();
+        let key: Box<[u8]> = key.into();
         let wire = message::wire(&request);
         let is_invite = method == Method::Invite;
         self.insert(now, key, transport, to, |ctx| {
@@ -282,7 +282,7 @@ impl<P: Clone> TransactionTable<P> {
             self.events.push_back(Event::Ack { txn: None, request, from });
             return Ok(());
         }
-        let key: Box<str> = key.into();
+        let key: Box<[u8]> = key.into();
         let is_invite = method == Method::Invite;
         match self.insert(now, key, transport, from, |_| {
             if is_invite {
@@ -328,7 +328,7 @@ impl<P: Clone> TransactionTable<P> {
     fn insert(
         &mut self,
         now: Instant,
-        key: Box<str>,
+        key: Box<[u8]>,
         transport: Transport,
         peer: P,
         start: impl FnOnce(&mut Ctx<'_>) -> Machine,
