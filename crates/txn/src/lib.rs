@@ -22,6 +22,24 @@
 //!    timeouts (on B or F the TU acts as if a 408 arrived), transport errors, terminations;
 //! 3. [`TransactionTable::poll_timeout`]: when to call `handle_timeout` next.
 //!
+//! # What the transaction user (the proxy core) does
+//!
+//! - Chooses the peer value `P` (address, transport, flow). For server transactions it is
+//!   where responses go, computed per RFC 3261 §18.2.2 before `handle_message`.
+//! - Answers every [`Event::Request`] with [`TransactionTable::respond`], starting with 100
+//!   (Trying) for an INVITE (§17.2.1); forwards each 2xx of a client INVITE transaction to
+//!   the server transaction, which passes them on in RFC 6026's Accepted state.
+//! - Treats [`Event::Timeout`] with Timer B or F as a 408 from that branch (§8.1.3.1,
+//!   §16.7 step 6). Timer C (§16.6 step 11) is the proxy's own.
+//! - Forwards [`Event::Ack`] (ACKs for 2xx are end to end, §13.2.2.4, §16.6) and drops
+//!   [`Event::StrayResponse`] (RFC 6026 §8.9).
+//! - Sends ACKs for 2xx itself, outside any transaction; the table builds and resends only
+//!   the ACK for non-2xx finals (§17.1.1.3).
+//! - For CANCEL (§9.2, §16.10) finds the INVITE with [`TransactionTable::find_cancelled_invite`]
+//!   and builds per-branch CANCELs from [`TransactionTable::sent_request`].
+//! - Reports failed sends with [`TransactionTable::handle_transport_error`].
+//! - Answers a [`Rejected`] message statelessly (400, 503) or drops it.
+//!
 //! ```
 //! use std::time::{Duration, Instant};
 //! use bytes::Bytes;
