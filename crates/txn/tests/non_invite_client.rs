@@ -71,6 +71,8 @@ fn completed_absorbs_response_retransmissions_until_timer_k() {
     let ok = response(&options, 200, Some("u"));
     sim.receive(ok.clone(), Transport::Udp, "uas");
     assert_eq!(sim.table.timer(txn, Timer::K).map(|t| t - sim.t0), Some(ms(5100)));
+    // Timers E and F are disarmed: the next wake-up is Timer K exactly, not E's old 500 ms.
+    assert_eq!(sim.table.poll_timeout().map(|t| t - sim.t0), Some(ms(5100)));
     sim.advance_to(ms(2000));
     sim.receive(ok, Transport::Udp, "uas");
     sim.drive();

@@ -113,7 +113,7 @@ impl Sim {
         true
     }
 
-    /// Step until no timer is left, at most `limit` steps (a runaway timer fails the test).
+    /// Step until no timer is left; more than 1000 steps means a runaway timer and fails the test.
     pub fn drive(&mut self) {
         for _ in 0..1000 {
             if !self.step() {
