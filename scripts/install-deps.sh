@@ -12,6 +12,8 @@ have sipsak    || need_apt+=(sipsak)
 have radicale  || need_apt+=(radicale)
 have pg_ctlcluster || need_apt+=(postgresql)
 have openssl   || need_apt+=(openssl)
+# Debian's SIPp has no TLS: the interop tests carry SIPp's TCP over TLS with socat.
+have socat     || need_apt+=(socat)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${need_apt[*]}"

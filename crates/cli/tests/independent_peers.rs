@@ -38,7 +38,7 @@ fn sipsak_options_to_the_node_gets_200() {
 fn sipsak_options_through_causeway_reach_a_sipp_uas() {
     let dir = temp_dir();
     let uas_port = free_port();
-    let mut uas = Sipp::new("uas", dir.path(), "uas-options.xml", &SippTransport::Udp, uas_port, 1, LIMIT).spawn_uas();
+    let mut uas = Sipp::new("uas", dir.path(), "uas-options.xml", SippTransport::Udp, uas_port, 1, LIMIT).spawn_uas();
     let mut causeway = Causeway::start_on(dir.path(), &udp_spec(uas_port), free_low_port());
     let uri = format!("sip:bob@127.0.0.1:{}", causeway.port);
     let (code, output) = sipsak(dir.path(), "sipsak", &["-vv".into(), "-s".into(), uri]);
@@ -54,7 +54,7 @@ fn sipsak_options_through_causeway_reach_a_sipp_uas() {
 fn baresip_call_through_causeway_to_a_sipp_uas() {
     let dir = temp_dir();
     let uas_port = free_port();
-    let mut uas = Sipp::new("uas", dir.path(), "uas-answer.xml", &SippTransport::Udp, uas_port, 1, LIMIT).spawn_uas();
+    let mut uas = Sipp::new("uas", dir.path(), "uas-answer.xml", SippTransport::Udp, uas_port, 1, LIMIT).spawn_uas();
     let causeway = Causeway::start(dir.path(), &udp_spec(uas_port));
 
     let config_dir = dir.path().join("baresip");

@@ -95,8 +95,8 @@ fn invalid_torture_messages_are_rejected_and_calls_still_work() {
         "the node no longer answers OPTIONS\n{}",
         causeway.process.log_tail()
     );
-    let mut uas = Sipp::new("uas", dir.path(), "uas-answer.xml", &SippTransport::Udp, uas_port, CALLS, LIMIT).spawn_uas();
-    let uac = Sipp::new("uac", dir.path(), "uac.xml", &SippTransport::Udp, free_port(), CALLS, LIMIT)
+    let mut uas = Sipp::new("uas", dir.path(), "uas-answer.xml", SippTransport::Udp, uas_port, CALLS, LIMIT).spawn_uas();
+    let uac = Sipp::new("uac", dir.path(), "uac.xml", SippTransport::Udp, free_port(), CALLS, LIMIT)
         .arg("-s")
         .arg("1000")
         .arg("-r")

@@ -5,32 +5,19 @@
 
 mod support;
 
+use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
-use support::sipp::{Sipp, SippTransport};
-use support::{free_port, temp_dir, tls, Causeway, NodeSpec};
+use support::sipp::{RunningSipp, Sipp, SippTransport};
+use support::{free_port, temp_dir, tls, tunnel, Causeway, NodeSpec};
 
 const CALLS: u32 = 50;
 const LIMIT: Duration = Duration::from_secs(90);
 
-fn calls_through_causeway(transport: &str) {
-    let dir = temp_dir();
-    let pki = tls::make_pki(dir.path());
-    let sipp_transport = match transport {
-        "udp" => SippTransport::Udp,
-        "tcp" => SippTransport::Tcp,
-        _ => SippTransport::Tls { cert: pki.cert.clone(), key: pki.key.clone() },
-    };
-    let uas_port = free_port();
-    let mut uas = Sipp::new("uas", dir.path(), "uas-answer.xml", &sipp_transport, uas_port, CALLS, LIMIT).spawn_uas();
-    let spec = NodeSpec {
-        next_hop: format!("sip:127.0.0.1:{uas_port};transport={transport}"),
-        tls: Some((&pki.cert, &pki.key, &pki.ca)),
-        extra: String::new(),
-    };
-    let mut causeway = Causeway::start(dir.path(), &spec);
-    let target_port = if transport == "tls" { causeway.tls_port.unwrap_or(causeway.port) } else { causeway.port };
-    let uac = Sipp::new("uac", dir.path(), "uac.xml", &sipp_transport, free_port(), CALLS, LIMIT)
+/// Run the UAC against `target` and check both ends and the node.
+fn run_calls(dir: &Path, transport: SippTransport, target: SocketAddr, mut uas: RunningSipp, causeway: &mut Causeway) {
+    let uac = Sipp::new("uac", dir, "uac.xml", transport, free_port(), CALLS, LIMIT)
         .arg("-s")
         .arg("1000")
         .arg("-r")
@@ -39,28 +26,59 @@ fn calls_through_causeway(transport: &str) {
         .arg("1000")
         .arg("-d")
         .arg("100")
-        .run_uac(std::net::SocketAddr::from(([127, 0, 0, 1], target_port)), LIMIT);
+        .run_uac(target, LIMIT);
     let uas = uas.finish(Duration::from_secs(30));
-    let logs = || format!("{}\n{}", uas.report, causeway.process.log_tail());
     if uac.status.and_then(|s| s.code()) != Some(0) {
-        panic!("UAC failed over {transport}\n{}\n{}", uac.report, logs());
+        panic!("UAC failed\n{}\n{}\n{}", uac.report, uas.report, causeway.process.log_tail());
     }
     uac.assert_all_succeeded(u64::from(CALLS));
     uas.assert_all_succeeded(u64::from(CALLS));
     causeway.assert_alive();
 }
 
+fn plain_calls(transport: SippTransport, name: &str) {
+    let dir = temp_dir();
+    let uas_port = free_port();
+    let uas = Sipp::new("uas", dir.path(), "uas-answer.xml", transport, uas_port, CALLS, LIMIT).spawn_uas();
+    let spec = NodeSpec { next_hop: format!("sip:127.0.0.1:{uas_port};transport={name}"), tls: None, extra: String::new() };
+    let mut causeway = Causeway::start(dir.path(), &spec);
+    let target = causeway.addr();
+    run_calls(dir.path(), transport, target, uas, &mut causeway);
+}
+
 #[test]
 fn sipp_calls_over_udp_complete() {
-    calls_through_causeway("udp");
+    plain_calls(SippTransport::Udp, "udp");
 }
 
 #[test]
 fn sipp_calls_over_tcp_complete() {
-    calls_through_causeway("tcp");
+    plain_calls(SippTransport::Tcp, "tcp");
 }
 
+/// Both of causeway's hops are TLS: the UAC's TCP is wrapped by a socat TLS client that verifies
+/// causeway's certificate, and causeway's TLS next hop is a socat TLS server in front of the UAS, whose
+/// certificate causeway verifies against `[outbound] tls_roots`. The UAS's Contact names the tunnel, so
+/// ACK and BYE travel over TLS too.
 #[test]
 fn sipp_calls_over_tls_complete() {
-    calls_through_causeway("tls");
+    let dir = temp_dir();
+    let pki = tls::make_pki(dir.path());
+    let (uas_port, tunnel_out) = (free_port(), free_port());
+    let uas = Sipp::new("uas", dir.path(), "uas-answer-tls.xml", SippTransport::Tcp, uas_port, CALLS, LIMIT)
+        .arg("-key")
+        .arg("tls_port")
+        .arg(tunnel_out.to_string())
+        .spawn_uas();
+    let _server = tunnel::tls_server(dir.path(), tunnel_out, &pki, uas_port);
+    let spec = NodeSpec {
+        next_hop: format!("sip:127.0.0.1:{tunnel_out};transport=tls"),
+        tls: Some((&pki.cert, &pki.key, &pki.ca)),
+        extra: String::new(),
+    };
+    let mut causeway = Causeway::start(dir.path(), &spec);
+    let tls_port = causeway.tls_port.unwrap_or_else(|| panic!("no TLS listener"));
+    let tunnel_in = free_port();
+    let _client = tunnel::tls_client(dir.path(), tunnel_in, &pki, tls_port);
+    run_calls(dir.path(), SippTransport::Tcp, SocketAddr::from(([127, 0, 0, 1], tunnel_in)), uas, &mut causeway);
 }

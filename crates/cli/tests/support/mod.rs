@@ -6,6 +6,7 @@
 pub(crate) mod rfc4475;
 pub(crate) mod sipp;
 pub(crate) mod tls;
+pub(crate) mod tunnel;
 
 use std::collections::HashSet;
 use std::ffi::OsStr;

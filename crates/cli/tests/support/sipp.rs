@@ -9,35 +9,25 @@ use std::time::Duration;
 
 use super::{port_taken, scenario, wait_until, ChildGuard};
 
-/// Transport as SIPp spells it, with TLS material for `l1`.
-#[derive(Debug, Clone)]
+/// Transport as SIPp spells it (TLS goes through [`super::tunnel`]: Debian's SIPp has no OpenSSL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SippTransport {
     /// `-t u1`: one UDP socket for all calls.
     Udp,
     /// `-t t1`: one TCP connection for all calls.
     Tcp,
-    /// `-t l1` with `-tls_cert` / `-tls_key`.
-    Tls { cert: PathBuf, key: PathBuf },
 }
 
 impl SippTransport {
-    fn args(&self) -> Vec<OsString> {
+    fn args(self) -> [&'static str; 2] {
         match self {
-            Self::Udp => vec!["-t".into(), "u1".into()],
-            Self::Tcp => vec!["-t".into(), "t1".into()],
-            Self::Tls { cert, key } => vec![
-                "-t".into(),
-                "l1".into(),
-                "-tls_cert".into(),
-                cert.into(),
-                "-tls_key".into(),
-                key.into(),
-            ],
+            Self::Udp => ["-t", "u1"],
+            Self::Tcp => ["-t", "t1"],
         }
     }
 
-    fn is_stream(&self) -> bool {
-        !matches!(self, Self::Udp)
+    fn is_stream(self) -> bool {
+        self == Self::Tcp
     }
 }
 
@@ -54,7 +44,7 @@ pub(crate) struct Sipp {
 impl Sipp {
     /// An instance of `scenario_file` (from tests/interop/scenarios) bound to 127.0.0.1:`port`, handling
     /// `calls` calls then exiting, with every run bounded by `limit`.
-    pub(crate) fn new(name: &str, parent: &Path, scenario_file: &str, transport: &SippTransport, port: u16, calls: u32, limit: Duration) -> Self {
+    pub(crate) fn new(name: &str, parent: &Path, scenario_file: &str, transport: SippTransport, port: u16, calls: u32, limit: Duration) -> Self {
         let dir = parent.join(name);
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
         let mut args: Vec<OsString> = vec![
@@ -85,7 +75,7 @@ impl Sipp {
             "-error_file".into(),
             "errors.log".into(),
         ];
-        args.extend(transport.args());
+        args.extend(transport.args().map(OsString::from));
         Self { name: name.to_owned(), dir, args, port, stream: transport.is_stream() }
     }
 
