@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Calls-per-second benchmark: Causeway and Kamailio side by side, in the same run, with the
+# SIPp harness from ../shared/bench (sip-cps.sh). Prints both sets of figures and their ratios.
+#
+#   scripts/bench.sh [--mode basic|fork] [--rate 4000] [--secs 8] [--rates "2000 4000 8000 16000"]
+#                    [--refine 3] [--no-step] [--only causeway|kamailio]
+#
+# For each subject: idle memory, one run at --rate on a fresh process (CPU per call, peak memory),
+# then a fresh process for the step search (max sustainable cps, <0.1% failed).
+# Everything runs on 127.0.0.1; every SIPp run is bounded by the harness (count and time).
+# Output and raw SIPp material: bench-out/<time>/ ; the summary is also written to summary.txt there.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED=${CAUSEWAY_SHARED:-$ROOT/../shared}
+MODE=basic RATE=4000 SECS=8 RATES="2000 4000 8000 16000" REFINE=3 STEP=1 ONLY=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --mode) MODE=$2; shift ;;
+    --rate) RATE=$2; shift ;;
+    --secs) SECS=$2; shift ;;
+    --rates) RATES=$2; shift ;;
+    --refine) REFINE=$2; shift ;;
+    --no-step) STEP=0 ;;
+    --only) ONLY=$2; shift ;;
+    *) sed -n '2,12p' "$0"; exit 2 ;;
+  esac
+  shift
+done
+
+command -v sipp >/dev/null && command -v kamailio >/dev/null || bash "$ROOT/scripts/install-deps.sh"
+OUT="$ROOT/bench-out/$(date +%Y%m%d-%H%M%S)-$MODE"
+mkdir -p "$OUT"
+# shared/ is read-only and the harness writes beside itself: work on a copy.
+cp -r "$SHARED/bench" "$OUT/harness"
+chmod -R u+w "$OUT/harness"
+H="$OUT/harness"
+
+cargo build --release -q -p causeway
+BIN="$ROOT/target/release/causeway"
+CONF="$OUT/causeway-bench.toml"
+if [ "$MODE" = fork ]; then
+  HOPS='next_hops = ["sip:127.0.0.1:5080;transport=udp", "sip:127.0.0.1:5082;transport=udp"]'
+else
+  HOPS='next_hop = "sip:127.0.0.1:5080;transport=udp"'
+fi
+cat >"$CONF" <<EOF
+[node]
+name = "bench"
+[[listener]]
+transport = "udp"
+address = "127.0.0.1:5070"
+[log]
+level = "warn"
+[[route]]
+default = true
+$HOPS
+EOF
+"$BIN" check -c "$CONF" >/dev/null
+
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+start() { # subject -> prints pid
+  case "$1" in
+    kamailio) "$H/kamailio/run-kamailio.sh" start "$MODE" udp 4 ;;
+    causeway)
+      "$BIN" serve -c "$CONF" </dev/null >"$OUT/causeway.log" 2>&1 &
+      local pid=$!
+      for _ in $(seq 50); do ss -Hlnu 2>/dev/null | grep -q '127.0.0.1:5070 ' && break; sleep 0.1; done
+      sleep 0.5
+      kill -0 "$pid" 2>/dev/null || { echo "causeway failed to start, see $OUT/causeway.log" >&2; exit 1; }
+      echo "$pid" ;;
+  esac
+}
+stop() { # subject pid
+  case "$1" in
+    kamailio) "$H/kamailio/run-kamailio.sh" stop "$2" ;;
+    causeway) kill -TERM "$2" 2>/dev/null || true; wait "$2" 2>/dev/null || true ;;
+  esac
+}
+
+declare -A IDLE_RSS IDLE_PSS MS_CALL PEAK_PSS PEAK_RSS MAX_CPS RUN_VERDICT UNCANCELLED
+SUBJECTS="kamailio causeway"; [ -n "$ONLY" ] && SUBJECTS=$ONLY
+for s in $SUBJECTS; do
+  echo "=== $s: idle memory and one run at $RATE cps ($MODE)"
+  pid=$(start "$s"); PIDS+=("$pid")
+  sleep 2
+  mem=$("$H/sip-cps.sh" mem --proxy-pid "$pid")
+  echo "$mem"
+  IDLE_RSS[$s]=$(sed -n 's/.*rss_sum=\([0-9]*\)KiB.*/\1/p' <<<"$mem")
+  IDLE_PSS[$s]=$(sed -n 's/.*pss_sum=\([0-9]*\)KiB.*/\1/p' <<<"$mem")
+  extra=(); [ "$MODE" = fork ] && extra=(--strict-cancel)
+  "$H/sip-cps.sh" run --proxy-pid "$pid" --mode "$MODE" --rate "$RATE" --secs "$SECS" \
+    --out "$OUT/$s" "${extra[@]}" | tee "$OUT/$s-run.txt" || true
+  line=$(tail -n 1 "$OUT/$s/results.tsv")
+  IFS=$'\t' read -r _ unc _ _ _ _ _ _ _ _ _ _ mscall rss pss _ _ _ verdict <<<"$line"
+  MS_CALL[$s]=$mscall PEAK_RSS[$s]=$rss PEAK_PSS[$s]=$pss RUN_VERDICT[$s]=$verdict UNCANCELLED[$s]=$unc
+  stop "$s" "$pid"
+  if [ "$STEP" = 1 ]; then
+    echo "=== $s: max sustainable cps (step search over: $RATES)"
+    sleep 3
+    pid=$(start "$s"); PIDS+=("$pid")
+    "$H/sip-cps.sh" step --proxy-pid "$pid" --mode "$MODE" --rates "$RATES" --refine "$REFINE" \
+      --secs "$SECS" --settle 5 --out "$OUT/$s-step" "${extra[@]}" | tee "$OUT/$s-step.txt" || true
+    MAX_CPS[$s]=$(sed -n 's/.*max sustainable = \([0-9]*\) cps.*/\1/p' "$OUT/$s-step.txt")
+    stop "$s" "$pid"
+  fi
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b+0 == 0 || a == "") print "n/a"; else printf "%.2f", a / b }'; }
+{
+  echo
+  echo "== summary ($MODE mode, UDP, $(nproc) cores, SIPp on the same cores; $(date -u +%Y-%m-%dT%H:%MZ))"
+  printf '%-34s %14s %14s %10s\n' figure kamailio causeway "cw/kam"
+  row() { printf '%-34s %14s %14s %10s\n' "$1" "${2:-n/a}" "${3:-n/a}" "$(ratio "${3:-}" "${2:-}")"; }
+  row "max sustainable cps" "${MAX_CPS[kamailio]:-}" "${MAX_CPS[causeway]:-}"
+  row "CPU ms/call @ $RATE cps" "${MS_CALL[kamailio]:-}" "${MS_CALL[causeway]:-}"
+  row "peak PSS KiB @ $RATE cps" "${PEAK_PSS[kamailio]:-}" "${PEAK_PSS[causeway]:-}"
+  row "peak RSS-sum KiB @ $RATE cps" "${PEAK_RSS[kamailio]:-}" "${PEAK_RSS[causeway]:-}"
+  row "idle PSS KiB" "${IDLE_PSS[kamailio]:-}" "${IDLE_PSS[causeway]:-}"
+  row "idle RSS-sum KiB" "${IDLE_RSS[kamailio]:-}" "${IDLE_RSS[causeway]:-}"
+  row "run @ $RATE verdict" "${RUN_VERDICT[kamailio]:-}" "${RUN_VERDICT[causeway]:-}"
+  [ "$MODE" = fork ] && row "legs never CANCELled @ $RATE" "${UNCANCELLED[kamailio]:-}" "${UNCANCELLED[causeway]:-}"
+  echo "raw: $OUT"
+} | tee "$OUT/summary.txt"
