@@ -337,7 +337,8 @@ impl FloodGuard {
         }
     }
 
-    /// Entry slots allocated by the source table (proves the memory bound in tests).
+    /// Entries the source table holds without allocating; it never rises above its value at
+    /// creation (proves the memory bound in tests).
     pub fn source_slots_allocated(&self) -> usize {
         self.sources.allocated()
     }

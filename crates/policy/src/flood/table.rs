@@ -31,7 +31,9 @@ pub(crate) struct ClockTable<K, V> {
 impl<K: Hash + Eq + Clone, V> ClockTable<K, V> {
     pub(crate) fn new(capacity: usize) -> Self {
         let capacity = capacity.max(1);
-        Self { index: HashMap::with_capacity(capacity), slots: Vec::with_capacity(capacity), hand: 0, capacity }
+        // Twice the entries: hashbrown then always rehashes removal tombstones in place instead
+        // of growing, so the allocation made here is the only one.
+        Self { index: HashMap::with_capacity(capacity * 2), slots: Vec::with_capacity(capacity), hand: 0, capacity }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -42,7 +44,8 @@ impl<K: Hash + Eq + Clone, V> ClockTable<K, V> {
         self.capacity
     }
 
-    /// Allocated entry slots in the index (for the memory-bound test).
+    /// Entries the table can hold without allocating (for the memory-bound test): never above
+    /// its value at creation unless the table grew.
     pub(crate) fn allocated(&self) -> usize {
         self.index.capacity().max(self.slots.capacity())
     }
