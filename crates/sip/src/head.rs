@@ -30,13 +30,24 @@ impl Span {
 /// One header field as found on the wire.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RawField {
-    /// The name, without trailing white space before the colon.
-    pub(crate) name: Span,
-    /// The value without surrounding LWS; may contain folds (CRLF + SP/HT).
-    pub(crate) value: Span,
     /// From the first byte of the name to just past the final CRLF.
     pub(crate) line: Span,
+    /// The value without surrounding LWS; may contain folds (CRLF + SP/HT).
+    pub(crate) value: Span,
+    /// Length of the name (which starts the line), without white space before the colon.
+    pub(crate) name_len: u16,
 }
+
+impl RawField {
+    /// The name's bytes.
+    pub(crate) fn name<'b>(&self, buf: &'b [u8]) -> &'b [u8] {
+        let start = self.line.start as usize;
+        buf.get(start..start + usize::from(self.name_len)).unwrap_or_default()
+    }
+}
+
+/// Longest header name accepted; real names are under 40 bytes.
+const MAX_NAME: u16 = 1024;
 
 /// Walks header lines from `pos` (just past the start line) to the empty line.
 pub(crate) struct Fields<'a> {
@@ -47,10 +58,17 @@ pub(crate) struct Fields<'a> {
     pub(crate) body_start: Option<usize>,
 }
 
-/// Index of the next CRLF at or after `from`.
+/// Index of the next CRLF at or after `from`. A bare LF is skipped (it is content, and
+/// the checker's typed parsers reject it where the grammar does).
 pub(crate) fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
-    let hay = buf.get(from..)?;
-    memchr::memmem::find(hay, b"\r\n").map(|i| i + from)
+    let mut pos = from;
+    loop {
+        let lf = pos + memchr::memchr(b'\n', buf.get(pos..)?)?;
+        if lf > from && buf.get(lf - 1) == Some(&b'\r') {
+            return Some(lf - 1);
+        }
+        pos = lf + 1;
+    }
 }
 
 impl<'a> Fields<'a> {
@@ -78,18 +96,20 @@ impl<'a> Fields<'a> {
         }
         self.pos = eol + 2;
         let line_no = self.line_no;
-        let line = self.buf.get(start..eol).unwrap_or_default();
-        if matches!(line.first(), Some(b' ' | b'\t')) {
-            return Err(ParseError::InvalidHeaderLine { line: line_no });
+        let bad = || ParseError::InvalidHeaderLine { line: line_no };
+        // name = token, then optional SP/HT, then ':' (RFC 3261 §7.3.1).
+        let mut i = start;
+        while self.buf.get(i).is_some_and(|&b| is_token(b)) {
+            i += 1;
         }
-        let colon = memchr::memchr(b':', line).ok_or(ParseError::InvalidHeaderLine { line: line_no })?;
-        let name = line.get(..colon).unwrap_or_default();
-        let name_len = name.iter().rposition(|b| !matches!(b, b' ' | b'\t')).map_or(0, |i| i + 1);
-        let name = name.get(..name_len).unwrap_or_default();
-        if name.is_empty() || !name.iter().all(|&b| is_token(b)) {
-            return Err(ParseError::InvalidHeaderLine { line: line_no });
+        let name_len = u16::try_from(i - start).ok().filter(|&n| n > 0 && n <= MAX_NAME).ok_or_else(bad)?;
+        while matches!(self.buf.get(i), Some(b' ' | b'\t')) {
+            i += 1;
         }
-        let mut vs = start + colon + 1;
+        if i >= eol || self.buf.get(i) != Some(&b':') {
+            return Err(bad());
+        }
+        let mut vs = i + 1;
         let mut ve = eol;
         while vs < ve && matches!(self.buf.get(vs), Some(b' ' | b'\t' | b'\r' | b'\n')) {
             vs += 1;
@@ -97,11 +117,7 @@ impl<'a> Fields<'a> {
         while ve > vs && matches!(self.buf.get(ve - 1), Some(b' ' | b'\t' | b'\r' | b'\n')) {
             ve -= 1;
         }
-        Ok(Some(RawField {
-            name: Span::new(start, start + name_len),
-            value: Span::new(vs, ve),
-            line: Span::new(start, eol + 2),
-        }))
+        Ok(Some(RawField { line: Span::new(start, eol + 2), value: Span::new(vs, ve), name_len }))
     }
 }
 
@@ -140,7 +156,7 @@ mod tests {
         loop {
             match f.next_field() {
                 Ok(Some(r)) => out.push(Ok((
-                    String::from_utf8_lossy(r.name.of(buf)).into_owned(),
+                    String::from_utf8_lossy(r.name(buf)).into_owned(),
                     String::from_utf8_lossy(r.value.of(buf)).into_owned(),
                 ))),
                 Ok(None) => break,

@@ -123,7 +123,7 @@ impl Message {
             if headers.len() >= limits.max_headers {
                 return Err(ParseError::TooManyHeaders { max: limits.max_headers });
             }
-            let name = HeaderName::from_bytes(raw.name.of(buf));
+            let name = HeaderName::from_bytes(raw.name(buf));
             if name == HeaderName::ContentLength {
                 cl.add(raw.value.of(buf))?;
             }
@@ -243,7 +243,7 @@ impl Message {
     }
 
     pub(crate) fn field<'a>(&'a self, index: usize, e: &Entry) -> HeaderField<'a> {
-        HeaderField { name: e.name, raw_name: e.raw.name.of(&self.buf), value: e.raw.value.of(&self.buf), index }
+        HeaderField { name: e.name, raw_name: e.raw.name(&self.buf), value: e.raw.value.of(&self.buf), index }
     }
 }
 

@@ -3,8 +3,31 @@
 
 /// RFC 3261 `token` character: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~".
 pub(crate) const fn is_token(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(b, b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~')
+    TOKEN[b as usize]
+}
+
+/// Lookup table for [`is_token`]: one load per byte on the hot path.
+static TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~');
+        i += 1;
+    }
+    t
+};
+
+/// Byte offset of the first `b` in `s` (memchr; `str::find(char)` is several times slower).
+pub(crate) fn find(s: &str, b: u8) -> Option<usize> {
+    memchr::memchr(b, s.as_bytes())
+}
+
+/// `s` split at the first `b`, without the separator.
+pub(crate) fn split_at_byte(s: &str, b: u8) -> Option<(&str, &str)> {
+    let i = find(s, b)?;
+    Some((sub(s, 0, i), sub(s, i + 1, s.len())))
 }
 
 /// Linear white space inside a header value. CR and LF appear there only as part of a
@@ -26,7 +49,10 @@ pub(crate) fn skip_lws(s: &[u8], mut i: usize) -> usize {
 
 /// `s` without leading and trailing LWS.
 pub(crate) fn trim(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_ascii() && is_lws(c as u8))
+    let b = s.as_bytes();
+    let start = b.iter().position(|&c| !is_lws(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| !is_lws(c)).map_or(start, |i| i + 1);
+    sub(s, start, end.max(start))
 }
 
 /// Substring by byte range; empty when the range is not on char boundaries or out of range
@@ -81,6 +107,8 @@ impl<'a> Iterator for Split<'a> {
         let start = self.pos;
         let mut i = start;
         loop {
+            // Jump to the next byte that matters.
+            i += memchr::memchr3(self.sep, b'"', b'<', bytes.get(i..).unwrap_or_default()).unwrap_or(bytes.len().saturating_sub(i));
             match bytes.get(i) {
                 None => {
                     self.done = true;

@@ -20,8 +20,8 @@ macro_rules! header_names {
         }
 
         impl HeaderName {
-            /// Recognise a header name (long or compact form, any case).
-            pub fn from_bytes(name: &[u8]) -> Self {
+            /// Recognise a header name by lowering it and matching every known spelling.
+            fn from_bytes_slow(name: &[u8]) -> Self {
                 let mut buf = [0u8; 24];
                 let Some(dst) = buf.get_mut(..name.len()) else { return Self::Other };
                 for (d, s) in dst.iter_mut().zip(name) {
@@ -33,7 +33,17 @@ macro_rules! header_names {
                 }
             }
 
+            /// The lower-case long form, for matching.
+            #[inline]
+            const fn lower(self) -> &'static [u8] {
+                match self {
+                    $(Self::$variant => $lower,)*
+                    Self::Other => b"",
+                }
+            }
+
             /// The canonical spelling, as Causeway writes it; `""` for [`HeaderName::Other`].
+            #[inline]
             pub const fn as_str(self) -> &'static str {
                 match self {
                     $(Self::$variant => $canon,)*
@@ -113,6 +123,38 @@ header_names! {
 }
 
 impl HeaderName {
+    /// Recognise a header name (long or compact form, any case). The names in nearly every
+    /// request are guessed from length and first letter and confirmed with one comparison.
+    pub fn from_bytes(name: &[u8]) -> Self {
+        let Some(&first) = name.first() else { return Self::Other };
+        let second = name.get(1).map_or(0, |b| b | 0x20);
+        let guess = match (name.len(), first | 0x20) {
+            (3, b'v') => Self::Via,
+            (2, b't') => Self::To,
+            (4, b'f') => Self::From,
+            (4, b'c') => Self::CSeq,
+            (7, b'c') if second == b'a' => Self::CallId,
+            (7, b'c') => Self::Contact,
+            (5, b'r') => Self::Route,
+            (5, b'a') => Self::Allow,
+            (12, b'm') => Self::MaxForwards,
+            (12, b'c') => Self::ContentType,
+            (12, b'r') => Self::RecordRoute,
+            (14, b'c') => Self::ContentLength,
+            (9, b's') => Self::Supported,
+            (10, b'u') => Self::UserAgent,
+            _ => return Self::from_bytes_slow(name),
+        };
+        // `| 0x20` lowers ASCII letters and leaves '-' and digits alone; for token bytes
+        // (validated by the indexer) it matches exactly the case-insensitive comparison.
+        let lower = guess.lower();
+        if lower.len() == name.len() && name.iter().zip(lower).all(|(a, b)| a | 0x20 == *b) {
+            guess
+        } else {
+            Self::from_bytes_slow(name)
+        }
+    }
+
     /// Headers whose value is a comma-separated list that may also be split over several
     /// header fields (RFC 3261 §7.3.1). Authorization-style headers and Date are not lists.
     pub const fn is_list(self) -> bool {

@@ -113,7 +113,7 @@ impl fmt::Debug for Params<'_> {
 }
 
 fn split_param(piece: &str) -> (&str, Option<&str>) {
-    match piece.find('=') {
+    match crate::scan::find(piece, b'=') {
         Some(eq) => (trim(sub(piece, 0, eq)), Some(trim(sub(piece, eq + 1, piece.len())))),
         None => (trim(piece), None),
     }

@@ -7,7 +7,7 @@ use crate::header::params::Params;
 use crate::header::fault;
 use crate::message::Message;
 use crate::method::Method;
-use crate::scan::{is_token, parse_decimal, skip_lws, sub, trim, unquote};
+use crate::scan::{find, is_token, split_at_byte, parse_decimal, skip_lws, sub, trim, unquote};
 
 /// CSeq: sequence number and method (RFC 3261 §20.16).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,11 +54,11 @@ pub struct MediaType<'a> {
 impl<'a> MediaType<'a> {
     /// Parse a media type with LWS allowed around `/` and `;`.
     pub fn parse(s: &'a str) -> Result<Self, HeaderFault> {
-        let (main, params) = match s.find(';') {
+        let (main, params) = match find(s, b';') {
             Some(i) => (sub(s, 0, i), Params::header(sub(s, i + 1, s.len()))?),
             None => (s, Params::default()),
         };
-        let (kind, subtype) = main.split_once('/').ok_or(HeaderFault::InvalidToken { what: "media type" })?;
+        let (kind, subtype) = split_at_byte(main, b'/').ok_or(HeaderFault::InvalidToken { what: "media type" })?;
         let (kind, subtype) = (trim(kind), trim(subtype));
         if kind.is_empty() || subtype.is_empty() || !kind.bytes().all(is_token) || !subtype.bytes().all(is_token) {
             return Err(HeaderFault::InvalidToken { what: "media type" });
@@ -84,7 +84,7 @@ pub struct Reason<'a> {
 impl<'a> Reason<'a> {
     /// Parse `protocol *(SEMI reason-params)`.
     pub fn parse(s: &'a str) -> Result<Self, HeaderFault> {
-        let (protocol, params) = match s.find(';') {
+        let (protocol, params) = match find(s, b';') {
             Some(i) => (trim(sub(s, 0, i)), Params::header(sub(s, i + 1, s.len()))?),
             None => (trim(s), Params::default()),
         };
@@ -116,7 +116,7 @@ fn check_call_id(s: &str) -> Result<(), HeaderFault> {
                 is_token(c) || matches!(c, b'(' | b')' | b'<' | b'>' | b':' | b'\\' | b'"' | b'/' | b'[' | b']' | b'?' | b'{' | b'}')
             })
     };
-    let ok = match s.split_once('@') {
+    let ok = match split_at_byte(s, b'@') {
         Some((a, b)) => word(a) && word(b),
         None => word(s),
     };

@@ -122,31 +122,31 @@ impl<'a> Via<'a> {
         Ok(via)
     }
 
-    /// Grammar of the parameters RFC 3261 §20.42 / RFC 3581 define.
+    /// Grammar of the parameters RFC 3261 §20.42 / RFC 3581 define, in one pass.
     fn check_params(&self) -> Result<(), HeaderFault> {
-        let p = &self.params;
-        if let Some(ttl) = p.get("ttl") {
-            let ok = ttl.is_some_and(|t| t.len() <= 3 && t.parse::<u8>().is_ok());
+        for p in self.params.iter() {
+            let name = p.name.as_bytes();
+            let v = p.value;
+            let ok = if name.eq_ignore_ascii_case(b"branch") {
+                v.is_some_and(|b| !b.is_empty() && b.bytes().all(is_token))
+            } else if name.eq_ignore_ascii_case(b"received") {
+                v.and_then(parse_ip).is_some()
+            } else if name.eq_ignore_ascii_case(b"rport") {
+                v.is_none_or(|r| parse_port(r).is_ok())
+            } else if name.eq_ignore_ascii_case(b"ttl") {
+                v.is_some_and(|t| t.len() <= 3 && t.parse::<u8>().is_ok())
+            } else if name.eq_ignore_ascii_case(b"maddr") {
+                v.is_some_and(|m| Host::parse(m).is_ok())
+            } else {
+                true
+            };
             if !ok {
-                return Err(HeaderFault::InvalidToken { what: "ttl" });
+                let what = ["branch", "received", "rport", "ttl", "maddr"]
+                    .into_iter()
+                    .find(|n| n.as_bytes().eq_ignore_ascii_case(name))
+                    .unwrap_or("parameter");
+                return Err(HeaderFault::InvalidToken { what });
             }
-        }
-        if let Some(r) = p.get("received") {
-            if r.and_then(parse_ip).is_none() {
-                return Err(HeaderFault::InvalidToken { what: "received" });
-            }
-        }
-        if let Some(Some(r)) = p.get("rport") {
-            parse_port(r).map_err(HeaderFault::Uri)?;
-        }
-        if let Some(b) = p.get("branch") {
-            if !b.is_some_and(|b| !b.is_empty() && b.bytes().all(is_token)) {
-                return Err(HeaderFault::InvalidToken { what: "branch" });
-            }
-        }
-        if let Some(m) = p.get("maddr") {
-            m.ok_or(HeaderFault::InvalidToken { what: "maddr" })
-                .and_then(|m| Host::parse(m).map_err(HeaderFault::Uri))?;
         }
         Ok(())
     }

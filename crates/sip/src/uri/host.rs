@@ -102,9 +102,9 @@ fn is_hostname(s: &str) -> bool {
 /// Split `host[:port]` where host may be an IPv6 reference. Returns host text and port text.
 pub(crate) fn split_host_port(s: &str) -> (&str, Option<&str>) {
     let host_end = if s.starts_with('[') {
-        s.find(']').map_or(s.len(), |i| i + 1)
+        crate::scan::find(s, b']').map_or(s.len(), |i| i + 1)
     } else {
-        s.find(':').unwrap_or(s.len())
+        crate::scan::find(s, b':').unwrap_or(s.len())
     };
     let host = s.get(..host_end).unwrap_or(s);
     match s.get(host_end..) {

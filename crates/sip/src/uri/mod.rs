@@ -42,7 +42,7 @@ impl<'a> Uri<'a> {
         if s.bytes().any(|b| b.is_ascii_whitespace()) {
             return Err(UriError::Whitespace);
         }
-        let (scheme, rest) = s.split_once(':').ok_or(UriError::InvalidScheme)?;
+        let (scheme, rest) = crate::scan::split_at_byte(s, b':').ok_or(UriError::InvalidScheme)?;
         // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3261 §25.1, RFC 3986 §3.1)
         let scheme_ok = scheme.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
             && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));

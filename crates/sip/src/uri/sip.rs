@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::error::UriError;
 use crate::header::params::Params;
+use crate::scan::find;
 use crate::transport::Transport;
 use crate::uri::escape::{self, unescape};
 use crate::uri::host::{parse_port, split_host_port, Host};
@@ -24,18 +25,18 @@ pub struct SipUri<'a> {
 impl<'a> SipUri<'a> {
     /// Parse the part after `sip:` / `sips:`.
     pub(crate) fn parse_rest(secure: bool, rest: &'a str) -> Result<Self, UriError> {
-        let (before_headers, headers) = match rest.find('?') {
+        let (before_headers, headers) = match find(rest, b'?') {
             // `?` may appear in the user part (RFC 3261 `user-unreserved`): headers start at
             // the first `?` after the host.
             Some(_) => split_headers(rest),
             None => (rest, None),
         };
-        let (userinfo, hostpart) = match before_headers.find('@') {
+        let (userinfo, hostpart) = match find(before_headers, b'@') {
             Some(at) => (before_headers.get(..at), before_headers.get(at + 1..).unwrap_or_default()),
             None => (None, before_headers),
         };
         let (user, password) = match userinfo {
-            Some(ui) => match ui.find(':') {
+            Some(ui) => match find(ui, b':') {
                 Some(c) => (ui.get(..c), ui.get(c + 1..)),
                 None => (Some(ui), None),
             },
@@ -50,7 +51,7 @@ impl<'a> SipUri<'a> {
         if let Some(p) = password {
             escape::validate(p, "password", escape::is_password)?;
         }
-        let (hostport, params) = match hostpart.find(';') {
+        let (hostport, params) = match find(hostpart, b';') {
             Some(i) => (hostpart.get(..i).unwrap_or_default(), Params::uri(hostpart.get(i + 1..).unwrap_or_default())?),
             None => (hostpart, Params::default()),
         };
@@ -197,8 +198,8 @@ fn headers_equivalent(a: Option<&str>, b: Option<&str>) -> bool {
 
 /// Split off `?headers`: the first `?` after the `@` (or anywhere if there is no user part).
 fn split_headers(rest: &str) -> (&str, Option<&str>) {
-    let from = rest.find('@').map_or(0, |at| at + 1);
-    match rest.get(from..).and_then(|r| r.find('?')) {
+    let from = find(rest, b'@').map_or(0, |at| at + 1);
+    match rest.get(from..).and_then(|r| find(r, b'?')) {
         Some(q) => (rest.get(..from + q).unwrap_or(rest), rest.get(from + q + 1..)),
         None => (rest, None),
     }

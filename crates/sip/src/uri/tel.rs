@@ -14,7 +14,7 @@ impl<'a> TelUri<'a> {
     /// Parse the part after `tel:`: `global-number` (`+` digits) or `local-number` with a
     /// `phone-context` parameter (RFC 3966 §5.1.5).
     pub(crate) fn parse_rest(rest: &'a str) -> Result<Self, UriError> {
-        let (number, params) = match rest.split_once(';') {
+        let (number, params) = match crate::scan::split_at_byte(rest, b';') {
             Some((n, p)) => (n, Params::uri(p)?),
             None => (rest, Params::default()),
         };
