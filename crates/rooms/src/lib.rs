@@ -14,6 +14,7 @@
 //! it plugs in through [`bookings::BookingSource`]) and never talks SIP.
 
 pub mod bookings;
+pub mod controller;
 pub mod policy;
 pub mod rpc;
 pub mod sim;
