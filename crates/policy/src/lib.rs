@@ -11,6 +11,8 @@
 //! [`flood::FloodGuard`]; [`audit::AuditRecord`] and [`audit::PolicyCounters`];
 //! [`ServerHeader`].
 
+#![warn(missing_docs)]
+
 pub mod address;
 pub mod audit;
 pub mod cpl;

@@ -2,7 +2,7 @@
 //! usual fail2ban setups: sliding-window counters per source address (all requests, and failed
 //! authentications) and per username (failed authentications, from any address). A key over its
 //! threshold is banned — its requests are dropped silently — for a time that doubles with each
-//! repeat offence, up to a maximum. Tables have a fixed capacity ([`table`]), so memory is
+//! repeat offence, up to a maximum. Tables have a fixed capacity with CLOCK eviction, so memory is
 //! bounded however many sources a flood spoofs. Trusted zones and CIDRs ([`AllowList`]) are never
 //! counted. Pure: every call takes `now`.
 
