@@ -60,11 +60,6 @@ impl<R> BestResponse<R> {
         }
     }
 
-    /// The code of the current best, if any.
-    pub(crate) fn code(&self) -> Option<StatusCode> {
-        self.best.as_ref().map(|(_, c, _)| *c)
-    }
-
     /// Take the winner: its code as received and the stored response.
     pub(crate) fn take(&mut self) -> Option<(StatusCode, R)> {
         self.best.take().map(|(_, c, r)| (c, r))

@@ -132,7 +132,9 @@ fn read_hex(digits: &[u8]) -> Option<u64> {
     })
 }
 
-/// A To tag of ours for responses the core generates (RFC 3261 §8.2.6.2): `cw` + 16 hex.
+/// A To tag of ours for responses the core generates (RFC 3261 §8.2.6.2): `cw` + 8 hex
+/// digits of a nonce + 8 hex digits of a keyed check, so an ACK for a response we sent
+/// without keeping state can be recognised by its To tag (and absorbed, not forwarded).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Tag([u8; 18]);
 
@@ -187,14 +189,35 @@ impl BranchGenerator {
         Branch::new(loop_hash, (salt >> 32) as u32)
     }
 
+    fn tag_check(&self, nonce: u32) -> u32 {
+        (mix(self.tag_key ^ u64::from(nonce)) >> 32) as u32
+    }
+
     /// A fresh To tag.
     pub fn next_tag(&mut self) -> Tag {
         self.counter = self.counter.wrapping_add(1);
+        let nonce = (mix(u64::from(self.counter) ^ self.loop_key) >> 32) as u32;
         let mut t = [0u8; 18];
-        let (p, h) = t.split_at_mut(2);
+        let (p, rest) = t.split_at_mut(2);
         p.copy_from_slice(b"cw");
-        write_hex(h, mix(self.tag_key ^ u64::from(self.counter)));
+        let (n, c) = rest.split_at_mut(8);
+        write_hex(n, u64::from(nonce));
+        write_hex(c, u64::from(self.tag_check(nonce)));
         Tag(t)
+    }
+
+    /// True if `tag` is one [`Self::next_tag`] made with this generator's key.
+    pub fn is_our_tag(&self, tag: &str) -> bool {
+        let b = tag.as_bytes();
+        if b.len() != 18 || !b.starts_with(b"cw") {
+            return false;
+        }
+        let nonce = b.get(2..10).and_then(read_hex);
+        let check = b.get(10..18).and_then(read_hex);
+        match (nonce, check) {
+            (Some(n), Some(c)) => u32::try_from(n).is_ok_and(|n| u64::from(self.tag_check(n)) == c),
+            _ => false,
+        }
     }
 }
 
@@ -229,6 +252,17 @@ mod tests {
         assert_eq!(a.next_tag(), b.next_tag());
         let mut c = BranchGenerator::new(100);
         assert_ne!(a.next_branch(1), c.next_branch(1));
+    }
+
+    #[test]
+    fn our_tags_are_recognised_and_others_are_not() {
+        let mut g = BranchGenerator::new(5);
+        let t = g.next_tag();
+        assert!(g.is_our_tag(t.as_str()));
+        assert_ne!(t, g.next_tag());
+        assert!(!BranchGenerator::new(6).is_our_tag(t.as_str()));
+        assert!(!g.is_our_tag("cw0000000000000000"));
+        assert!(!g.is_our_tag("1928301774"));
     }
 
     #[test]

@@ -127,6 +127,9 @@ pub enum ConfigError {
     /// The Server header value holds control characters.
     #[error("Server header value holds control characters")]
     InvalidServer,
+    /// The transaction timers are refused by the transaction layer.
+    #[error("transaction timers: {0}")]
+    Timers(#[from] causeway_txn::ConfigError),
 }
 
 fn valid_host(host: &str) -> bool {

@@ -1,0 +1,312 @@
+//! [`Core`]: the sans-IO proxy engine and its calling contract.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use causeway_sip::{Message, Method, ParseLimits};
+use causeway_txn::{Event, TransactionTable, TxnConfig, TxnId};
+use slab::Slab;
+
+use crate::api::{Inbound, Transmit, TransportFailure};
+use crate::branch::BranchGenerator;
+use crate::config::{ConfigError, ProxyConfig};
+use crate::context::{CtxId, Peer, ProxyCtx};
+use crate::counters::Counters;
+use crate::identity::Identity;
+use crate::locate::{Locator, StaticRoutes};
+use crate::plan::{Arrival, Decision, ForwardPlan, Phases};
+use crate::ratelog::RateLimitedLog;
+
+/// The stateful proxy engine of one shard.
+///
+/// It performs no I/O. The caller (causeway-node) feeds it and drains it, always in this
+/// order after any `handle_*` call:
+///
+/// 1. [`Core::handle_inbound`] for each received message, [`Core::handle_timeout`] when the
+///    time from [`Core::poll_timeout`] has come, [`Core::handle_transport_error`] when a
+///    send failed;
+/// 2. [`Core::poll_transmit`] until `None`, sending each [`Transmit`];
+/// 3. [`Core::poll_timeout`] to re-arm the one timer.
+///
+/// Every decision is a function of the inputs, the `now` values and the seed given to
+/// [`Core::new`], so a run can be replayed exactly.
+#[derive(Debug)]
+pub struct Core<L = StaticRoutes> {
+    pub(crate) config: ProxyConfig,
+    pub(crate) identity: Identity,
+    pub(crate) locator: L,
+    pub(crate) txns: TransactionTable<Peer>,
+    pub(crate) ctxs: Slab<ProxyCtx>,
+    pub(crate) by_server: HashMap<TxnId, CtxId>,
+    pub(crate) by_client: HashMap<TxnId, (CtxId, usize)>,
+    /// Timer C and the CANCEL give-up time of branches (lazy: stale entries are skipped).
+    pub(crate) deadlines: BinaryHeap<Reverse<(Instant, CtxId, usize)>>,
+    pub(crate) transmits: VecDeque<Transmit>,
+    pub(crate) counters: Counters,
+    pub(crate) ids: BranchGenerator,
+    pub(crate) malformed_log: RateLimitedLog,
+    /// The message being handled and where it came from (events it causes refer to it).
+    pub(crate) arrival: Option<Arrival>,
+    /// The plan of the request just handed to the transaction layer, consumed when the new
+    /// server transaction is reported (a retransmission is absorbed and leaves it unused).
+    pending: Option<ForwardPlan>,
+    pub(crate) scratch: Scratch,
+    next_generation: u32,
+    next_timeout: Option<Instant>,
+    limits: ParseLimits,
+}
+
+/// Reused text buffers, so building Via and Record-Route values does not allocate per message.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    pub(crate) via: String,
+    pub(crate) record_route: String,
+    pub(crate) number: String,
+}
+
+impl<L: Locator> Core<L> {
+    /// A core for `config` that locates targets with `locator`; `seed` makes branches and
+    /// tags (use a random seed in production, a fixed one in tests).
+    pub fn new(config: ProxyConfig, locator: L, seed: u64) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let txn_config = TxnConfig {
+            t1: config.timers.t1,
+            t2: config.timers.t2,
+            t4: config.timers.t4,
+            max_transactions: config.max_transactions,
+            ..TxnConfig::default()
+        };
+        Ok(Self {
+            identity: Identity::new(&config),
+            locator,
+            txns: TransactionTable::new(txn_config)?,
+            ctxs: Slab::new(),
+            by_server: HashMap::new(),
+            by_client: HashMap::new(),
+            deadlines: BinaryHeap::new(),
+            transmits: VecDeque::new(),
+            counters: Counters::default(),
+            ids: BranchGenerator::new(seed),
+            malformed_log: RateLimitedLog::new(config.malformed_log_interval),
+            arrival: None,
+            pending: None,
+            scratch: Scratch::default(),
+            next_generation: 0,
+            next_timeout: None,
+            limits: ParseLimits { max_message_bytes: config.max_message_bytes, ..ParseLimits::default() },
+            config,
+        })
+    }
+
+    /// The counters, current as of the last `handle_*` call.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// The locator in use.
+    pub fn locator(&self) -> &L {
+        &self.locator
+    }
+
+    /// A message arrived at `now`.
+    pub fn handle_inbound(&mut self, now: Instant, inbound: Inbound) {
+        let arrival = Arrival {
+            transport: inbound.transport,
+            local: inbound.local,
+            peer: inbound.peer,
+            flow: inbound.flow,
+            tls_peer_names: inbound.tls_peer_names,
+            listener: self.identity.arrival(inbound.local, inbound.transport),
+        };
+        let raw = inbound.bytes.clone();
+        match Message::parse_with(inbound.bytes, &self.limits) {
+            Err(error) => self.on_malformed(now, &raw, &error, &arrival),
+            Ok(msg) => {
+                let span = tracing::debug_span!("sip", call = call_hash(&msg));
+                let _entered = span.enter();
+                self.arrival = Some(arrival);
+                if msg.is_request() {
+                    self.on_request(now, msg);
+                } else {
+                    self.on_response(now, msg);
+                }
+                self.drain(now);
+                self.pending = None;
+                self.arrival = None;
+            }
+        }
+        self.after_input();
+    }
+
+    /// The time from [`Core::poll_timeout`] has come (or passed).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.txns.handle_timeout(now);
+        self.drain(now);
+        self.fire_deadlines(now);
+        self.drain(now);
+        self.after_input();
+    }
+
+    /// A [`Transmit`] could not be sent (RFC 3261 §17.1.4, §18.4): every client transaction
+    /// sending to that place fails, and its branch counts as a 503 (§16.9).
+    pub fn handle_transport_error(&mut self, now: Instant, failure: TransportFailure) {
+        self.counters.transport_errors += 1;
+        let failed: Vec<TxnId> = self
+            .by_client
+            .keys()
+            .copied()
+            .filter(|txn| {
+                self.txns.peer(*txn).is_some_and(|p| {
+                    p.transport == failure.transport
+                        && p.destination == failure.destination
+                        && (failure.flow.is_none() || p.flow.is_none() || p.flow == failure.flow)
+                })
+            })
+            .collect();
+        for txn in failed {
+            self.txns.handle_transport_error(now, txn);
+        }
+        self.drain(now);
+        self.after_input();
+    }
+
+    /// The next message to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// When [`Core::handle_timeout`] must next be called, as of the last `handle_*` call.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.next_timeout
+    }
+
+    fn after_input(&mut self) {
+        let txn = self.txns.poll_timeout();
+        let branch = self.deadlines.peek().map(|Reverse((at, _, _))| *at);
+        self.next_timeout = match (txn, branch) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.counters.transactions_alive = self.txns.len() as u64;
+        self.counters.contexts_alive = self.ctxs.len() as u64;
+    }
+
+    fn on_request(&mut self, now: Instant, msg: Message) {
+        let Some(method) = msg.method() else { return };
+        self.counters.requests_received.add(method);
+        match method {
+            // ACKs and CANCELs are matched first (§17.2.3, §16.10); their events carry on.
+            Method::Ack | Method::Cancel => self.to_transactions(now, msg),
+            _ => {
+                let Some(arrival) = self.arrival.clone() else { return };
+                let phases = Phases {
+                    identity: &self.identity,
+                    locator: &self.locator,
+                    ids: &self.ids,
+                    record_route: self.config.record_route,
+                };
+                match phases.decide(&msg, &arrival) {
+                    Decision::Reply(reply) => self.reply_stateless(&msg, &arrival, &reply),
+                    Decision::OptionsOk => self.reply_options(&msg, &arrival),
+                    Decision::Drop => self.counters.dropped += 1,
+                    Decision::Forward(plan) => {
+                        self.pending = Some(plan);
+                        self.to_transactions(now, msg);
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_response(&mut self, now: Instant, msg: Message) {
+        if let Some(status) = msg.status() {
+            self.counters.responses_received.add(status);
+        }
+        self.to_transactions(now, msg);
+    }
+
+    /// Hand a message to the transaction layer. A request's peer is where its responses go
+    /// (RFC 3261 §18.2.2 with RFC 3581 `rport`).
+    fn to_transactions(&mut self, now: Instant, msg: Message) {
+        let Some(arrival) = self.arrival.clone() else { return };
+        let peer = if msg.is_request() { response_peer(&msg, &arrival) } else { arrival_peer(&arrival) };
+        if let Err(rejected) = self.txns.handle_message(now, msg, arrival.transport, peer) {
+            self.on_rejected(now, &rejected.message, &rejected.error, &arrival);
+        }
+    }
+
+    /// Run the transaction layer's output until it has nothing more to say.
+    pub(crate) fn drain(&mut self, now: Instant) {
+        loop {
+            while let Some(t) = self.txns.poll_transmit() {
+                self.transmits.push_back(t.to.transmit(t.bytes));
+            }
+            let Some(event) = self.txns.poll_event() else { break };
+            self.on_event(now, event);
+        }
+    }
+
+    fn on_event(&mut self, now: Instant, event: Event<Peer>) {
+        match event {
+            Event::Request { txn, request } => {
+                if request.method() == Some(&Method::Cancel) {
+                    self.on_cancel(now, txn, &request);
+                } else if let Some(plan) = self.pending.take() {
+                    self.start_proxying(now, txn, request, plan);
+                } else {
+                    self.reply_internal_error(now, txn, &request);
+                }
+            }
+            Event::Response { txn, response } => self.on_branch_response(now, txn, response),
+            Event::Ack { request, .. } => self.on_ack(&request),
+            Event::StrayResponse { response, .. } => self.forward_response_stateless(&response),
+            Event::Timeout { txn, .. } => self.on_branch_failure(now, txn, causeway_sip::StatusCode::REQUEST_TIMEOUT),
+            Event::TransportError { txn } => self.on_branch_failure(now, txn, causeway_sip::StatusCode::SERVICE_UNAVAILABLE),
+            Event::Terminated { txn } => self.on_terminated(now, txn),
+        }
+    }
+
+    /// A fresh context generation.
+    pub(crate) fn next_generation(&mut self) -> u32 {
+        self.next_generation = self.next_generation.wrapping_add(1);
+        self.next_generation
+    }
+
+    pub(crate) fn ctx_mut(&mut self, id: CtxId) -> Option<&mut ProxyCtx> {
+        crate::context::ctx_in(&mut self.ctxs, id)
+    }
+}
+
+/// Where responses to a request go (RFC 3261 §18.2.2): back over the connection for a stream
+/// transport; over UDP to the source address, with the source port when the Via asked for
+/// `rport` (RFC 3581 §4) and the Via's port otherwise.
+pub(crate) fn response_peer(msg: &Message, arrival: &Arrival) -> Peer {
+    let destination = if arrival.transport.is_reliable() {
+        arrival.peer
+    } else {
+        match msg.top_via() {
+            Ok(via) if via.rport().is_none() => {
+                SocketAddr::new(arrival.peer.ip(), via.port().unwrap_or(arrival.transport.default_port()))
+            }
+            _ => arrival.peer,
+        }
+    };
+    Peer { transport: arrival.transport, local: arrival.local, destination, flow: arrival.flow }
+}
+
+/// The peer a response came from (used only to report strays).
+fn arrival_peer(arrival: &Arrival) -> Peer {
+    Peer { transport: arrival.transport, local: arrival.local, destination: arrival.peer, flow: arrival.flow }
+}
+
+/// A short, stable id for a call in logs: a hash of its Call-ID (the Call-ID itself may be
+/// long or carry addresses).
+fn call_hash(msg: &Message) -> u64 {
+    let mut h = crate::branch::KeyedHasher::new(0);
+    h.field(msg.call_id().unwrap_or_default().as_bytes());
+    h.finish()
+}

@@ -1,0 +1,237 @@
+//! The request phases before anything is sent: validate (RFC 3261 §16.3), detect loops
+//! (§16.3 step 4), answer OPTIONS for ourselves, process Route (§16.4), and find the targets
+//! (§16.5, through the [`Locator`]). Pure: the outcome is a [`Decision`] the core carries out.
+//!
+//! ```text
+//! validate ─▶ loop check ─▶ Route (§16.4) ─▶ OPTIONS to us? ─▶ next hop known? ─▶ locate ─▶ Forward
+//!    └─ 400/416/420/483           └─ 482                 └─ 200          (Route / in-dialog IP)    └─ 404
+//! ```
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use causeway_sip::header::via::Via;
+use causeway_sip::uri::{SipUri, Uri};
+use causeway_sip::validate::{proxy_request_check, RejectKind};
+use causeway_sip::{HeaderName, Message, Method, StatusCode, Transport};
+use smallvec::SmallVec;
+
+use crate::api::FlowId;
+use crate::branch::{Branch, BranchGenerator};
+use crate::identity::{flow_of, Identity};
+use crate::locate::{direct_next_hop, LocateError, Locator, RequestCtx, Target};
+
+/// Where a message came from.
+#[derive(Debug, Clone)]
+pub(crate) struct Arrival {
+    pub(crate) transport: Transport,
+    pub(crate) local: SocketAddr,
+    pub(crate) peer: SocketAddr,
+    pub(crate) flow: Option<FlowId>,
+    pub(crate) tls_peer_names: Option<Arc<[String]>>,
+    /// Index of the listener it arrived on, if it is one of ours.
+    pub(crate) listener: Option<usize>,
+}
+
+/// A final answer the core sends itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LocalReply {
+    pub(crate) status: StatusCode,
+    /// What is wrong, for the reason phrase and the log.
+    pub(crate) detail: Option<String>,
+    /// Header fields the response must carry (e.g. `Unsupported` with 420).
+    pub(crate) extra: Vec<(HeaderName, String)>,
+}
+
+impl LocalReply {
+    fn status(status: StatusCode) -> Self {
+        Self { status, detail: None, extra: Vec::new() }
+    }
+}
+
+/// What to do with a request.
+#[derive(Debug)]
+pub(crate) enum Decision {
+    /// Answer it with a final response and forward nothing.
+    Reply(LocalReply),
+    /// It is an OPTIONS for this node: answer 200 (keepalive).
+    OptionsOk,
+    /// Forward it.
+    Forward(ForwardPlan),
+    /// Drop it silently (an ACK that fails a check: ACKs get no responses).
+    Drop,
+}
+
+/// Everything §16.6 needs, computed once per request; owns its data so it can wait while
+/// the transaction layer creates the server transaction.
+#[derive(Debug, Clone)]
+pub(crate) struct ForwardPlan {
+    /// Loop-detection hash of this request (§16.6 step 8).
+    pub(crate) loop_hash: u64,
+    /// A strict router sent it (§16.4): the Request-URI becomes this, and the last Route
+    /// value, which it came from, is removed.
+    pub(crate) strict_uri: Option<String>,
+    /// Leading Route values naming us, to remove (§16.4).
+    pub(crate) own_routes: usize,
+    /// The listener the last of our Route values named: in-dialog requests leave from it.
+    pub(crate) egress_listener: Option<usize>,
+    /// The branches (§16.5 target set).
+    pub(crate) targets: SmallVec<[Target; 2]>,
+    /// Record-Route this request (§16.6 step 4).
+    pub(crate) record_route: bool,
+}
+
+/// The parts of the core the phases read.
+pub(crate) struct Phases<'a, L> {
+    pub(crate) identity: &'a Identity,
+    pub(crate) locator: &'a L,
+    pub(crate) ids: &'a BranchGenerator,
+    pub(crate) record_route: bool,
+}
+
+/// Methods that create dialogs and so get Record-Route (RFC 3261 §12.1, RFC 6665 §4.1,
+/// RFC 3515 §2.4.7); others would carry it for nothing.
+fn creates_dialog(method: &Method) -> bool {
+    matches!(method, Method::Invite | Method::Subscribe | Method::Refer | Method::Notify)
+}
+
+/// The loop-detection inputs of §16.6 step 8 with `via` as the topmost Via: Request-URI as
+/// received, To and From tags, Call-ID, CSeq number, the Via's sent-by and branch, and every
+/// Route, Proxy-Require and Proxy-Authorization value (a change in any of them makes a
+/// returning request a spiral, not a loop).
+pub(crate) fn loop_hash(ids: &BranchGenerator, msg: &Message, via: &Via<'_>) -> u64 {
+    let mut h = ids.loop_hasher();
+    h.field(msg.request_uri_str().unwrap_or_default().as_bytes())
+        .field(msg.to_tag().ok().flatten().unwrap_or_default().as_bytes())
+        .field(msg.from_tag().ok().flatten().unwrap_or_default().as_bytes())
+        .field(msg.call_id().unwrap_or_default().as_bytes())
+        .number(msg.cseq().map_or(0, |c| u64::from(c.seq)))
+        .field(via.host_str().as_bytes())
+        .number(u64::from(via.port().unwrap_or(0)))
+        .field(via.branch().unwrap_or_default().as_bytes());
+    for name in [HeaderName::Route, HeaderName::ProxyRequire, HeaderName::ProxyAuthorization] {
+        for field in msg.headers_named(name) {
+            h.field(field.value);
+        }
+    }
+    h.finish()
+}
+
+impl<L: Locator> Phases<'_, L> {
+    /// Run the phases for `msg`.
+    pub(crate) fn decide(&self, msg: &Message, arrival: &Arrival) -> Decision {
+        let Some(method) = msg.method() else { return Decision::Drop };
+        let is_ack = *method == Method::Ack;
+        let refuse = |reply: LocalReply| if is_ack { Decision::Drop } else { Decision::Reply(reply) };
+        let request_uri = msg.request_uri_str().and_then(|s| Uri::parse(s).ok());
+        // §16.3 steps 1, 2, 3, 5.
+        if let Err(rejection) = proxy_request_check(msg, &[]) {
+            let to_us = request_uri.as_ref().and_then(|u| u.as_sip()).is_some_and(|u| self.identity.is_ours(u));
+            if rejection.kind == RejectKind::TooManyHops && *method == Method::Options && to_us {
+                // §16.3 step 3: an OPTIONS with Max-Forwards 0 may be answered by the proxy itself.
+                return Decision::OptionsOk;
+            }
+            return refuse(LocalReply { status: rejection.status, detail: Some(rejection.detail), extra: rejection.extra_headers });
+        }
+        let Some(request_uri) = request_uri else {
+            return refuse(LocalReply::status(StatusCode::BAD_REQUEST));
+        };
+        // §16.3 step 4: loop detection.
+        let vias: SmallVec<[Via<'_>; 4]> = msg.vias().filter_map(Result::ok).collect();
+        let Some(top) = vias.first() else { return refuse(LocalReply::status(StatusCode::BAD_REQUEST)) };
+        let hash = loop_hash(self.ids, msg, top);
+        if self.is_loop(msg, &vias) {
+            return refuse(LocalReply::status(StatusCode::LOOP_DETECTED));
+        }
+        // §16.4: Route processing.
+        let mut routes: SmallVec<[SipUri<'_>; 4]> = SmallVec::new();
+        for r in msg.routes() {
+            match r.ok().and_then(|na| na.uri().ok()).and_then(|u| u.as_sip().copied()) {
+                Some(u) => routes.push(u),
+                None => return refuse(reply_with(StatusCode::BAD_REQUEST, "Route is not a SIP URI")),
+            }
+        }
+        let mut uri = request_uri;
+        let mut strict_uri = None;
+        let ruri_is_our_rr =
+            uri.as_sip().is_some_and(|u| self.identity.is_ours(u) && (u.is_loose_router() || flow_of(u).is_some()));
+        if ruri_is_our_rr && !routes.is_empty() {
+            // The previous hop is a strict router (§16.4, §16.12.1.2): our Record-Route value
+            // came back as Request-URI and the real one is the last Route.
+            if let Some(last) = routes.pop() {
+                strict_uri = Some(last.to_string());
+                uri = Uri::Sip(last);
+            }
+        }
+        let mut own_routes = 0;
+        let mut egress_listener = None;
+        let mut flow_hint = None;
+        for r in &routes {
+            let Some(listener) = self.identity.listener_named_by(r) else { break };
+            own_routes += 1;
+            egress_listener = Some(listener);
+            flow_hint = flow_of(r).filter(|f| Some(*f) != arrival.flow);
+        }
+        let next_route = routes.get(own_routes).copied();
+        let uri_is_ours = uri.as_sip().is_some_and(|u| self.identity.is_ours(u));
+        if *method == Method::Options && next_route.is_none() && uri_is_ours && uri.as_sip().is_some_and(|u| u.user().is_none()) {
+            return Decision::OptionsOk;
+        }
+        let in_dialog = msg.to_tag().ok().flatten().is_some();
+        let fallback = egress_listener.and_then(|i| self.identity.listener(i)).map_or(Transport::Udp, |l| l.transport);
+        // §16.6 steps 6-7: a Route, or an in-dialog target given as an address, is the next hop.
+        let direct = match (&next_route, uri.as_sip()) {
+            (Some(route), _) => direct_next_hop(route, fallback),
+            (None, Some(target)) if in_dialog && !uri_is_ours => direct_next_hop(target, fallback),
+            _ => None,
+        };
+        let targets: SmallVec<[Target; 2]> = match direct {
+            Some(mut next_hop) => {
+                next_hop.flow = flow_hint;
+                smallvec::smallvec![Target { request_uri: None, next_hop }]
+            }
+            None => {
+                let ctx = RequestCtx {
+                    transport: arrival.transport,
+                    local: arrival.local,
+                    peer: arrival.peer,
+                    flow: arrival.flow,
+                    tls_peer_names: arrival.tls_peer_names.as_deref(),
+                    request_uri: uri,
+                    uri_is_ours,
+                    route: next_route,
+                };
+                match self.locator.locate(msg, &ctx) {
+                    Ok(t) if !t.is_empty() => t.into_iter().collect(),
+                    Ok(_) => return refuse(LocalReply::status(LocateError::NoRoute.status())),
+                    Err(e) => return refuse(LocalReply::status(e.status())),
+                }
+            }
+        };
+        Decision::Forward(ForwardPlan {
+            loop_hash: hash,
+            strict_uri,
+            own_routes,
+            egress_listener,
+            targets,
+            record_route: self.record_route && !in_dialog && creates_dialog(method),
+        })
+    }
+
+    /// §16.3 step 4: a Via of ours whose branch carries the hash this request would get with
+    /// the Via below it as topmost (the one that was topmost when we forwarded it before).
+    fn is_loop(&self, msg: &Message, vias: &[Via<'_>]) -> bool {
+        vias.iter().zip(vias.iter().skip(1)).any(|(ours, below)| {
+            let Some(theirs) = ours.branch().and_then(Branch::loop_hash_of) else { return false };
+            let transport = match ours.transport() {
+                causeway_sip::header::via::ViaTransport::Known(t) => t,
+                causeway_sip::header::via::ViaTransport::Other(_) => return false,
+            };
+            self.identity.sent_by_listener(&ours.host(), ours.port(), transport).is_some() && loop_hash(self.ids, msg, below) == theirs
+        })
+    }
+}
+
+fn reply_with(status: StatusCode, detail: &str) -> LocalReply {
+    LocalReply { status, detail: Some(detail.to_owned()), extra: Vec::new() }
+}
