@@ -108,6 +108,58 @@ pub enum PolicyError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A `server_header` value that cannot go in a header.
+    #[error("{at}: {error}")]
+    ServerHeader {
+        /// Where.
+        at: Location,
+        /// Why.
+        error: crate::server_header::ServerHeaderError,
+    },
+    /// A digest algorithm other than SHA-256 and MD5, listed twice, or an empty list.
+    #[error("{at}: digest algorithms are \"SHA-256\" and \"MD5\", each at most once (got \"{value}\")")]
+    BadAlgorithm {
+        /// Where.
+        at: Location,
+        /// As written.
+        value: String,
+    },
+    /// An empty realm, or one with control characters.
+    #[error("{at}: realm must be non-empty printable text")]
+    BadRealm {
+        /// Where.
+        at: Location,
+    },
+    /// A zero value where a positive one is needed.
+    #[error("{at}: {field} must be positive")]
+    NotPositive {
+        /// Where.
+        at: Location,
+        /// Which field.
+        field: &'static str,
+    },
+    /// `max_ban_secs` below `ban_secs`.
+    #[error("{at}: max_ban_secs is below ban_secs")]
+    MaxBanBelowBan {
+        /// Where.
+        at: Location,
+    },
+    /// A trusted CIDR that does not parse.
+    #[error("{at}: {error}")]
+    BadCidr {
+        /// Where.
+        at: Location,
+        /// Why.
+        error: crate::flood::CidrError,
+    },
+    /// A trusted zone that the configuration does not define.
+    #[error("{at}: unknown zone \"{zone}\" in trusted_zones")]
+    UnknownTrustedZone {
+        /// Where.
+        at: Location,
+        /// As written.
+        zone: String,
+    },
     /// The CPL script was refused.
     #[error(transparent)]
     Cpl(#[from] CplError),
