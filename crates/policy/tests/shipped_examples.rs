@@ -164,3 +164,14 @@ fn business_hours_example() {
     other.destination = addr("bob@ent-pa.com");
     assert!(evaluate(&other, &set).0.allowed().is_some());
 }
+
+#[test]
+fn trace_serializes_for_locate_json() {
+    let set = load_toml("shared-edge.toml");
+    let (_, trace) = evaluate(&invite("default", "mallory@203.0.113.5", "9011441234567@ent-pa.com"), &set);
+    let json = serde_json::to_value(&trace).unwrap_or_default();
+    let last = json["steps"].as_array().and_then(|s| s.last()).cloned().unwrap_or_default();
+    assert_eq!(last["step"], "rule");
+    assert_eq!(last["name"], "dial-out-prefix");
+    assert_eq!(last["check"], serde_json::json!({ "matched": { "identity": null } }));
+}
