@@ -12,7 +12,10 @@
 //! only [`service`] does I/O. Main types: [`resolve::Candidate`], [`resolve::ResolverConfig`],
 //! [`booking::Booking`], [`booking::BookingStore`], [`repair::Rewrite`].
 
+pub mod booking;
+pub mod decide;
 pub mod ical;
 pub mod recur;
+pub mod repair;
 pub mod resolve;
 pub mod text;

@@ -8,7 +8,7 @@
 //! anywhere yields an incomplete candidate.
 
 use super::scan::{Fact, FactKind};
-use super::{Candidate, Evidence, Platform, ResolverConfig};
+use super::{zoom_user, Candidate, Evidence, Platform, ResolverConfig};
 
 /// A fact with its source and the platform it belongs to (its own, or its context's).
 struct Located<'a> {
@@ -81,21 +81,6 @@ fn add(out: &mut Vec<Candidate>, mut candidate: Candidate) {
 
 fn new_candidate(platform: Platform, dial: Option<String>, url: Option<String>, at: &Located<'_>) -> Candidate {
     Candidate { platform, dial, url, complete: true, notes: Vec::new(), evidence: vec![at.evidence()], order: (at.source, at.fact.pos) }
-}
-
-/// Zoom SIP user part: `<id>[.<passcode>][..<hostkey>]`.
-fn zoom_user(user: &str) -> Option<(String, Option<String>, Option<String>)> {
-    let (main, host_key) = match user.split_once("..") {
-        Some((m, k)) if !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()) => (m, Some(k.to_owned())),
-        Some(_) => return None,
-        None => (user, None),
-    };
-    let (id, pass) = match main.split_once('.') {
-        Some((i, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric()) => (i, Some(p.to_owned())),
-        Some(_) => return None,
-        None => (main, None),
-    };
-    ((9..=11).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())).then(|| (id.to_owned(), pass, host_key))
 }
 
 /// The meeting ID a fact states, for Zoom.

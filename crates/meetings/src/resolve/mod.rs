@@ -155,7 +155,7 @@ impl ResolverConfig {
     pub fn video_domain(&self, host: &str) -> Option<Platform> {
         let host = host.to_ascii_lowercase();
         let under = |domain: &str| host == domain || host.ends_with(&format!(".{domain}"));
-        if under(&self.zoom_domain) || under("zoomcrc.com") || is_zoom_region(&host) {
+        if under(&self.zoom_domain) || is_zoom_host(&host) {
             return Some(Platform::Zoom);
         }
         if self.teams_providers.iter().any(|p| under(&p.domain.to_ascii_lowercase())) {
@@ -175,6 +175,27 @@ impl ResolverConfig {
 /// Zoom's regional hosts `zmXX.us` (../shared/ANCHORS.md §A4).
 fn is_zoom_region(host: &str) -> bool {
     host.len() == 7 && host.starts_with("zm") && host.ends_with(".us") && host.bytes().skip(2).take(2).all(|b| b.is_ascii_alphabetic())
+}
+
+/// Zoom SIP user part: `<id>[.<passcode>][..<hostkey>]`.
+pub(crate) fn zoom_user(user: &str) -> Option<(String, Option<String>, Option<String>)> {
+    let (main, host_key) = match user.split_once("..") {
+        Some((m, k)) if !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()) => (m, Some(k.to_owned())),
+        Some(_) => return None,
+        None => (user, None),
+    };
+    let (id, pass) = match main.split_once('.') {
+        Some((i, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric()) => (i, Some(p.to_owned())),
+        Some(_) => return None,
+        None => (main, None),
+    };
+    ((9..=11).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())).then(|| (id.to_owned(), pass, host_key))
+}
+
+/// Zoom's Cloud Room Connector hosts: `zoomcrc.com` and its subdomains, and the regional `zmXX.us`.
+pub(crate) fn is_zoom_host(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    host == "zoomcrc.com" || host.ends_with(".zoomcrc.com") || is_zoom_region(&host)
 }
 
 /// A time span for output.
