@@ -8,8 +8,9 @@ impl RuleTable {
     /// Runs the table over one request.
     pub(crate) fn evaluate(&self, input: &PolicyInput, trace: &mut Trace) -> Verdict {
         let destination = input.destination.alias();
+        let identities: Vec<String> = input.identities().map(|a| a.alias()).collect();
         for (index, rule) in self.rules.iter().enumerate() {
-            let check = rule.check(input, &destination);
+            let check = rule.check(input, &identities, &destination);
             let matched = matches!(check, RuleCheck::Matched { .. });
             trace.push(TraceStep::Rule { index, name: rule.name.clone(), check });
             if matched {
@@ -22,7 +23,7 @@ impl RuleTable {
 }
 
 impl Rule {
-    fn check(&self, input: &PolicyInput, destination: &str) -> RuleCheck {
+    fn check(&self, input: &PolicyInput, identities: &[String], destination: &str) -> RuleCheck {
         if self.zone.as_deref().is_some_and(|z| z != input.zone) {
             return RuleCheck::ZoneDiffers;
         }
@@ -34,8 +35,8 @@ impl Rule {
         let identity = match &self.source {
             None => None,
             Some(pattern) => {
-                match input.identities().map(|a| a.alias()).find(|alias| pattern.is_match(alias)) {
-                    Some(alias) => Some(alias),
+                match identities.iter().find(|alias| pattern.is_match(alias)) {
+                    Some(alias) => Some(alias.clone()),
                     None => return RuleCheck::SourceDiffers,
                 }
             }
