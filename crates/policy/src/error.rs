@@ -92,6 +92,12 @@ pub enum PolicyError {
         /// Where `cpl` is.
         at: Location,
     },
+    /// `cpl_node_budget` in a policy that has no CPL script.
+    #[error("{at}: cpl_node_budget applies only with `cpl`")]
+    BudgetWithoutCpl {
+        /// Where.
+        at: Location,
+    },
     /// A CPL node budget of zero.
     #[error("{at}: cpl_node_budget must be at least 1")]
     ZeroBudget {

@@ -45,7 +45,7 @@ impl PolicySet {
     ) -> Result<Self, PolicyError> {
         let Some(path) = &raw.cpl else {
             if let Some(b) = &raw.cpl_node_budget {
-                return Err(PolicyError::CplAndRules { at: src.locate(&b.span()) });
+                return Err(PolicyError::BudgetWithoutCpl { at: src.locate(&b.span()) });
             }
             return Ok(Self { kind: PolicyKind::Rules(RuleTable::validate(raw, src, zones)?) });
         };

@@ -212,6 +212,7 @@ fn other_mistakes_are_refused() {
         (rule("action = \"reject\"\n[policy.extra]"), "policy.toml:"),
         ("[policy]\ncpl = \"p.cpl\"\n[[policy.rule]]\nname = \"x\"\ndestination = '.*'\naction = \"reject\"\n".to_owned(),
             "policy.toml:2:7: policy has both `cpl` and rule-table settings"),
+        ("[policy]\ncpl_node_budget = 5\n".to_owned(), "policy.toml:2:19: cpl_node_budget applies only with `cpl`"),
         ("[policy]\ncpl = \"missing.cpl\"\n".to_owned(), "policy.toml:2:7: cannot read CPL script \"missing.cpl\""),
     ];
     for (text, expected) in cases {
