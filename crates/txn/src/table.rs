@@ -243,6 +243,18 @@ impl<P: Clone> TransactionTable<P> {
         None
     }
 
+    /// Destroy a live transaction at once, sending nothing more (RFC 3261 §9.1: a client that
+    /// sent a CANCEL and got no final response to the INVITE within 64*T1 destroys the INVITE
+    /// client transaction, which has no timer of its own in Proceeding). Reports
+    /// [`Event::Terminated`]; unknown or stale ids are ignored.
+    pub fn terminate(&mut self, txn: TxnId) {
+        if self.entry(txn).is_some() {
+            let entry = self.txns.remove(txn.index as usize);
+            self.keys.remove(&entry.key);
+            self.events.push_back(Event::Terminated { txn });
+        }
+    }
+
     /// The INVITE server transaction a CANCEL targets (RFC 3261 §9.2: the §17.2.3 match with
     /// the method taken as INVITE).
     pub fn find_cancelled_invite(&mut self, cancel: &Message) -> Option<TxnId> {
