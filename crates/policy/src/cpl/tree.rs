@@ -85,11 +85,12 @@ impl ProxyOutputs {
 /// Which address an `address-switch` looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AddressField {
-    /// From and any asserted identity.
+    /// Every claimed identity (From, asserted identities): RFC 3880 `origin`.
     Origin,
-    /// As `origin`, but not present unless the request is authenticated (Expressway).
+    /// Every claimed identity when the request is authenticated, else not present: Expressway's
+    /// `authenticated-origin`, and `origin` in scripts with a `taa:routed` section.
     AuthenticatedOrigin,
-    /// As `origin`, but not present when the request is authenticated (Expressway).
+    /// Every claimed identity, authenticated or not (Expressway's definition).
     UnauthenticatedOrigin,
     /// The alias being routed.
     Destination,
