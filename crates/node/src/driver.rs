@@ -1,0 +1,173 @@
+//! [`Node`]: one task that runs the proxy core over the transports.
+//!
+//! The loop follows quinn's `drive_timer` (STYLE.md §1): feed the core what the sockets deliver, drain
+//! `poll_transmit()` into the sockets, then arm the one timer from `poll_timeout()`, re-arming only when the
+//! deadline changed. The node owns the clock: `tokio::time::Instant::now()` converted to `std::time::Instant`,
+//! so tests with a paused tokio clock drive the core in virtual time.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use causeway_io::{BindError, BoundListener, Event, Io, Outbound, SendError};
+use causeway_proxy::{Core, FlowId, Inbound, ListenerConfig, StaticRoutes, Transmit, TransportFailure};
+use tokio::sync::watch;
+
+use crate::settings::NodeConfig;
+use crate::stats::{NodeStats, StatsHandle};
+
+/// Events handled per wake-up before the timer and shutdown are looked at again.
+const EVENT_BATCH: usize = 256;
+/// How often the proxy counters are published to [`StatsHandle`] readers.
+const PUBLISH_EVERY: Duration = Duration::from_secs(1);
+
+/// Why a node could not be built. Nothing is left running.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Bind(#[from] BindError),
+    #[error("proxy configuration: {0}")]
+    Proxy(#[from] causeway_proxy::ConfigError),
+}
+
+/// A bound, ready node: sockets open, core built. [`Node::run`] drives it.
+pub struct Node {
+    io: Io,
+    core: Core<StaticRoutes>,
+    stats: watch::Sender<causeway_proxy::Counters>,
+}
+
+impl Node {
+    /// Binds every listener and builds the core for the addresses actually bound. Must run inside a tokio
+    /// runtime. Returns at once; nothing is received until [`Node::run`].
+    pub fn build(config: NodeConfig) -> Result<Self, BuildError> {
+        let io = Io::bind(config.io)?;
+        let mut proxy = config.proxy;
+        proxy.listeners = io
+            .listeners()
+            .iter()
+            .map(|l| ListenerConfig { advertised_host: config.advertised_host.clone(), ..ListenerConfig::new(l.transport, l.local) })
+            .collect();
+        let seed = config.seed.unwrap_or_else(rand::random);
+        let core = Core::new(proxy, config.routes, seed)?;
+        let (stats, _) = watch::channel(core.counters().clone());
+        Ok(Self { io, core, stats })
+    }
+
+    /// The sockets bound (with real ports when the config asked for port 0).
+    pub fn listeners(&self) -> &[BoundListener] {
+        self.io.listeners()
+    }
+
+    /// A handle that reads the node's counters from any task, while the node runs and after.
+    pub fn stats_handle(&self) -> StatsHandle {
+        StatsHandle::new(self.io.stats_handle(), self.stats.subscribe())
+    }
+
+    /// Runs until `shutdown` completes (for the binary: [`crate::shutdown_signal`]), then closes every socket
+    /// and returns the final counters. Transactions still open are abandoned; peers retransmit or time out.
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> NodeStats {
+        tokio::pin!(shutdown);
+        let timer = tokio::time::sleep_until(tokio::time::Instant::now());
+        tokio::pin!(timer);
+        let mut armed = None;
+        let mut publish = tokio::time::interval(PUBLISH_EVERY);
+        publish.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                () = &mut timer, if armed.is_some() => {
+                    armed = None;
+                    self.core.handle_timeout(now());
+                    self.flush();
+                }
+                event = self.io.recv() => {
+                    self.on_event(event);
+                    for _ in 1..EVENT_BATCH {
+                        let Some(event) = self.io.try_recv() else { break };
+                        self.on_event(event);
+                    }
+                }
+                _ = publish.tick() => self.publish(),
+            }
+            let next = self.core.poll_timeout();
+            if next != armed {
+                armed = next;
+                if let Some(deadline) = next {
+                    timer.as_mut().reset(tokio::time::Instant::from_std(deadline));
+                }
+            }
+        }
+        self.io.shutdown();
+        self.publish();
+        let stats = self.stats_handle().snapshot();
+        tracing::info!(?stats.io, "node stopped");
+        stats
+    }
+
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Message(m) => {
+                let inbound = Inbound {
+                    bytes: m.bytes,
+                    transport: m.transport,
+                    local: m.local,
+                    peer: m.peer,
+                    flow: m.flow.map(|f| FlowId(f.get())),
+                    tls_peer_names: m.tls_peer_names,
+                };
+                self.core.handle_inbound(now(), inbound);
+            }
+            Event::TransportError(e) => {
+                tracing::debug!(destination = %e.destination, transport = %e.transport, kind = %e.kind, "transport error");
+                let failure =
+                    TransportFailure { transport: e.transport, destination: e.destination, flow: Some(FlowId(e.flow.get())) };
+                self.core.handle_transport_error(now(), failure);
+            }
+            Event::FlowClosed { flow, transport, peer } => {
+                tracing::debug!(%flow, %transport, %peer, "connection closed");
+                return;
+            }
+        }
+        self.flush();
+    }
+
+    /// Sends everything the core has queued. A send that fails at once is a transport error for the core
+    /// (RFC 3261 §18.4), except a full UDP socket buffer, which is loss that retransmission covers (§17.1.1.2).
+    fn flush(&mut self) {
+        while let Some(transmit) = self.core.poll_transmit() {
+            let failure = TransportFailure {
+                transport: transmit.transport,
+                destination: transmit.destination,
+                flow: transmit.flow,
+            };
+            match self.io.send(outbound(transmit)) {
+                Ok(_) | Err(SendError::Udp { kind: std::io::ErrorKind::WouldBlock, .. }) => {}
+                Err(error) => {
+                    tracing::debug!(%error, "send failed");
+                    self.core.handle_transport_error(now(), failure);
+                }
+            }
+        }
+    }
+
+    fn publish(&self) {
+        self.stats.send_replace(self.core.counters().clone());
+    }
+}
+
+fn outbound(t: Transmit) -> Outbound {
+    Outbound {
+        bytes: t.bytes,
+        transport: t.transport,
+        destination: t.destination,
+        flow: t.flow.map(|f| causeway_io::FlowId::from_raw(f.0)),
+        server_name: None,
+        local: Some(t.local),
+    }
+}
+
+/// The core's clock: tokio's (virtual in paused-time tests) as a `std` instant.
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}

@@ -1,0 +1,126 @@
+//! [`NodeConfig`]: the engine configs a node runs with, and how a validated `causeway_config::Config` becomes one.
+
+use causeway_config as cfg;
+use causeway_io::{ClientAuth, ClientCert, ClientConfig, IoConfig, Limits, ListenerConfig, TlsServerConfig};
+use causeway_proxy::{NextHop, ProxyConfig, RouteMatch, StaticRoute, StaticRoutes, Timers};
+
+/// Everything [`crate::Node::build`] needs, as typed engine settings. Tests build it directly; the binary gets it
+/// from a validated config file with [`NodeConfig::from_config`].
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// Listeners, outbound TLS and limits. Listener `i` here becomes proxy listener `i`.
+    pub io: IoConfig,
+    /// The proxy core's settings. Its `listeners` are replaced at build time by the sockets actually bound
+    /// (port 0 becomes the real port), each advertised under `advertised_host` when set.
+    pub proxy: ProxyConfig,
+    /// Host name written in Via and Record-Route instead of a listener's IP address.
+    pub advertised_host: Option<String>,
+    /// The static routing table.
+    pub routes: StaticRoutes,
+    /// Seed for branch and tag generation; `None` draws one at random (tests fix it to replay a run).
+    pub seed: Option<u64>,
+}
+
+impl NodeConfig {
+    /// A node on `listeners` that routes with `routes`, every other setting at its default.
+    pub fn new(listeners: Vec<ListenerConfig>, routes: Vec<StaticRoute>) -> Self {
+        Self {
+            io: IoConfig { listeners, ..IoConfig::default() },
+            proxy: ProxyConfig::default(),
+            advertised_host: None,
+            routes: StaticRoutes::new(routes),
+            seed: None,
+        }
+    }
+
+    /// Turns a validated configuration into engine settings. Infallible: `causeway-config` has already checked
+    /// every value; what only binding can reveal (a port in use) is reported by [`crate::Node::build`].
+    pub fn from_config(config: &cfg::Config) -> Self {
+        let limits = Limits {
+            max_message_size: config.limits.max_message_bytes,
+            max_connections: config.limits.max_connections,
+            max_connections_per_ip: config.limits.max_connections_per_ip,
+            idle_timeout: config.limits.tcp_idle,
+            tls_handshake_timeout: config.limits.tls_handshake,
+            ..Limits::default()
+        };
+        let client = ClientConfig {
+            tls_roots: config.outbound.tls_roots.clone(),
+            client_cert: config
+                .outbound
+                .client_cert
+                .as_ref()
+                .map(|c| ClientCert { cert_chain: c.cert.clone(), private_key: c.key.clone() }),
+            connect_timeout: config.outbound.connect_timeout,
+        };
+        let io = IoConfig { listeners: config.listeners.iter().map(listener).collect(), client, limits };
+        let timers = &config.timers;
+        let server = Some(config.node.server_header.clone()).filter(|s| !s.is_empty());
+        let proxy = ProxyConfig {
+            server,
+            timers: Timers { t1: timers.t1, t2: timers.t2, t4: timers.t4, timer_c: timers.timer_c },
+            max_message_bytes: config.limits.max_message_bytes,
+            ..ProxyConfig::default()
+        };
+        let routes = config.routes.routes.iter().map(route).collect();
+        Self {
+            io,
+            proxy,
+            advertised_host: config.node.advertised_host.clone(),
+            routes: StaticRoutes::new(routes),
+            seed: None,
+        }
+    }
+}
+
+fn listener(l: &cfg::Listener) -> ListenerConfig {
+    match &l.tls {
+        None if l.transport == cfg::Transport::Udp => ListenerConfig::udp(l.address),
+        None => ListenerConfig::tcp(l.address),
+        Some(tls) => {
+            let client_auth = match &tls.mutual_tls {
+                None => ClientAuth::None,
+                Some(m) if m.required => ClientAuth::Required { ca_bundle: m.ca.clone() },
+                Some(m) => ClientAuth::Optional { ca_bundle: m.ca.clone() },
+            };
+            ListenerConfig::tls(
+                l.address,
+                TlsServerConfig { cert_chain: tls.cert.clone(), private_key: tls.key.clone(), client_auth },
+            )
+        }
+    }
+}
+
+fn route(r: &cfg::Route) -> StaticRoute {
+    let matcher = match &r.matcher {
+        cfg::RouteMatch::Domain(domain) => RouteMatch::Domain(domain.clone()),
+        cfg::RouteMatch::Prefix(prefix) => RouteMatch::UserPrefix(prefix.clone()),
+        cfg::RouteMatch::Default => RouteMatch::Default,
+    };
+    let next_hop = NextHop { transport: r.next_hop.transport, address: r.next_hop.address, flow: None };
+    StaticRoute { matcher, next_hop }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use causeway_io::ListenerKind;
+    use causeway_sip::Transport;
+
+    #[test]
+    fn builtin_example_becomes_udp_and_tcp_listeners_and_a_default_route() {
+        let config = cfg::Config::builtin().expect("the built-in example is valid");
+        let node = NodeConfig::from_config(&config);
+        let kinds: Vec<_> = node.io.listeners.iter().map(|l| (l.addr, matches!(l.kind, ListenerKind::Udp))).collect();
+        let addr = "127.0.0.1:5060".parse().expect("addr");
+        assert_eq!(kinds, [(addr, true), (addr, false)]);
+        let default = StaticRoute {
+            matcher: RouteMatch::Default,
+            next_hop: NextHop { transport: Transport::Udp, address: "127.0.0.1:5080".parse().expect("addr"), flow: None },
+        };
+        assert_eq!(node.routes.routes(), [default]);
+        assert_eq!(node.proxy.server.as_deref(), Some("Causeway"));
+        assert_eq!(node.io.limits.max_message_size, config.limits.max_message_bytes);
+        assert_eq!(node.proxy.timers.timer_c, config.timers.timer_c);
+    }
+}
