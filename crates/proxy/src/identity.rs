@@ -139,9 +139,13 @@ impl Identity {
 
     /// True if `host[:port]` names this node: a configured domain (any port), or a
     /// listener's name or address with its port (`default_port` when none is given).
-    fn names(&self, host: &Host<'_>, port: Option<u16>, default_port: u16) -> Option<usize> {
-        let port = port.unwrap_or(default_port);
-        self.listeners.iter().position(|l| l.names(host, port))
+    /// Among listeners sharing an address (UDP and TCP on one port), the one running
+    /// `transport` is preferred.
+    fn names(&self, host: &Host<'_>, port: Option<u16>, transport: Transport) -> Option<usize> {
+        let port = port.unwrap_or(transport.default_port());
+        let mut found = self.listeners.iter().enumerate().filter(|(_, l)| l.names(host, port));
+        let first = found.next()?;
+        std::iter::once(first).chain(found).find(|(_, l)| l.transport == transport).or(Some(first)).map(|(i, _)| i)
     }
 
     fn is_domain(&self, host: &Host<'_>) -> bool {
@@ -156,14 +160,14 @@ impl Identity {
 
     /// The listener a SIP URI names (its `maddr` if any, else its host), or `None`.
     pub(crate) fn listener_named_by(&self, uri: &SipUri<'_>) -> Option<usize> {
-        let default_port = match uri.transport() {
-            Some(t) => t.default_port(),
-            None if uri.is_sips() => Transport::Tls.default_port(),
-            None => Transport::Udp.default_port(),
+        let transport = match uri.transport() {
+            Some(t) => t,
+            None if uri.is_sips() => Transport::Tls,
+            None => Transport::Udp,
         };
         match uri.maddr().and_then(|m| Host::parse(m).ok()) {
-            Some(maddr) => self.names(&maddr, uri.port(), default_port),
-            None => self.names(&uri.host(), uri.port(), default_port),
+            Some(maddr) => self.names(&maddr, uri.port(), transport),
+            None => self.names(&uri.host(), uri.port(), transport),
         }
     }
 
@@ -174,7 +178,7 @@ impl Identity {
 
     /// The listener whose Via sent-by this is, if this node wrote it (§16.3 step 4, §18.1.2).
     pub(crate) fn sent_by_listener(&self, host: &Host<'_>, port: Option<u16>, transport: Transport) -> Option<usize> {
-        self.names(host, port, transport.default_port())
+        self.names(host, port, transport)
     }
 }
 

@@ -243,6 +243,7 @@ impl<L: Locator> Core<L> {
             ctx.best.offer(StatusCode::REQUEST_TIMEOUT, Candidate::Local);
             if let Some(txn) = txn {
                 self.by_client.remove(&txn);
+                self.txns.terminate(txn);
             }
             self.maybe_complete(now, id);
         }
