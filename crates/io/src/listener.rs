@@ -37,9 +37,12 @@ pub(crate) async fn accept(
     tls: Option<TlsAcceptor>,
     shared: Arc<Shared>,
 ) {
+    // Registered once: a fresh `cancelled()` per wake-up would lock the token's waiter list every time.
+    let cancelled = shared.cancel.cancelled();
+    tokio::pin!(cancelled);
     loop {
         let accepted = tokio::select! {
-            () = shared.cancel.cancelled() => return,
+            () = &mut cancelled => return,
             accepted = listener.accept() => accepted,
         };
         let (tcp, peer) = match accepted {

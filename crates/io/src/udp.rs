@@ -41,10 +41,13 @@ pub(crate) async fn receive(socket: UdpSocket, local: SocketAddr, shared: Arc<Sh
     // One byte over the limit so an oversize datagram is seen as such rather than silently truncated to fit.
     let slot = max.saturating_add(1);
     let block = slot.saturating_mul(16).max(1 << 20);
+    // Registered once: a fresh `cancelled()` per wake-up would lock the token's waiter list every time.
+    let cancelled = shared.cancel.cancelled();
+    tokio::pin!(cancelled);
     let mut buf = BytesMut::with_capacity(block);
     loop {
         tokio::select! {
-            () = shared.cancel.cancelled() => return,
+            () = &mut cancelled => return,
             ready = socket.readable() => if ready.is_err() { return },
         }
         for _ in 0..RECV_BATCH {

@@ -243,3 +243,29 @@ async fn outbound_tcp_is_reused_both_ways_and_refusal_is_reported() {
     }
     assert!(matches!(next_event(&mut alice).await, Event::FlowClosed { .. }));
 }
+
+#[tokio::test]
+async fn send_queue_to_a_peer_that_stops_reading_is_bounded() {
+    let limits = Limits { send_queue: 4, ..Limits::default() };
+    let mut edge = bind(config_with(Vec::new(), limits));
+    // A peer that accepts and never reads: once the kernel buffers are full, the writer blocks.
+    let stalled = tokio::net::TcpListener::bind(localhost()).await.expect("bind");
+    let peer = stalled.local_addr().expect("addr");
+    let accept = tokio::spawn(async move { stalled.accept().await });
+    let big = options("stall", Transport::Tcp, 60_000);
+    let mut refused = None;
+    for sent in 0..2_000 {
+        match edge.send(Outbound::new(big.clone(), Transport::Tcp, peer)) {
+            Ok(_) => tokio::task::yield_now().await,
+            Err(error) => {
+                refused = Some((sent, error));
+                break;
+            }
+        }
+    }
+    let (sent, error) = refused.expect("the queue fills before 2000 x 60 KB are accepted");
+    assert!(matches!(error, causeway_io::SendError::QueueFull { destination } if destination == peer), "{error}");
+    assert!(sent > 4, "the kernel took some before the queue filled ({sent})");
+    assert_eq!(edge.stats().send_queue_dropped, 1);
+    let _held = accept.await.expect("accept task").expect("accepted");
+}
