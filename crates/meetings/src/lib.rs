@@ -18,4 +18,6 @@ pub mod ical;
 pub mod recur;
 pub mod repair;
 pub mod resolve;
+#[cfg(feature = "service")]
+pub mod service;
 pub mod text;
