@@ -218,7 +218,11 @@ impl XapiClient {
 
     fn ws_err(&self, e: tungstenite::Error) -> ClientError {
         match e {
-            tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => ClientError::Closed,
+            tungstenite::Error::ConnectionClosed
+            | tungstenite::Error::AlreadyClosed
+            | tungstenite::Error::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake) => {
+                ClientError::Closed
+            }
             e => ClientError::WebSocket { url: self.url.clone(), source: Box::new(e) },
         }
     }

@@ -118,7 +118,7 @@ pub struct Simulator {
     tls: bool,
     cert_pem: Option<String>,
     shared: Arc<Shared>,
-    accept: JoinHandle<()>,
+    accept: Option<JoinHandle<()>>,
 }
 
 impl Simulator {
@@ -143,7 +143,7 @@ impl Simulator {
             password: config.password,
         });
         let accept = tokio::spawn(accept_loop(listener, acceptor, Arc::clone(&shared)));
-        Ok(Simulator { addr, tls: config.tls, cert_pem, shared, accept })
+        Ok(Simulator { addr, tls: config.tls, cert_pem, shared, accept: Some(accept) })
     }
 
     /// The bound address.
@@ -185,9 +185,23 @@ impl Simulator {
     }
 }
 
+impl Simulator {
+    /// Stops the simulator and waits until its port is free again (a device reboot in tests).
+    pub async fn shutdown(mut self) {
+        self.drop_connections();
+        if let Some(accept) = self.accept.take() {
+            accept.abort();
+            // The listener is closed once the aborted task has been dropped; its JoinError says "cancelled".
+            let _ = accept.await;
+        }
+    }
+}
+
 impl Drop for Simulator {
     fn drop(&mut self) {
-        self.accept.abort();
+        if let Some(accept) = &self.accept {
+            accept.abort();
+        }
         self.drop_connections();
     }
 }
