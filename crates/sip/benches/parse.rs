@@ -37,11 +37,11 @@ fn proxy_fields(bytes: Bytes) -> Option<usize> {
     let m = Message::parse(bytes).ok()?;
     let branch = m.top_via().ok()?.branch()?.len();
     let mf = usize::from(m.max_forwards().ok()??);
-    let route = m.top_route().ok()??.0.uri_str().len();
+    let route = m.top_route().ok()??.0.uri().ok()?.as_sip()?.is_loose_router();
     let cseq = m.cseq().ok()?.seq as usize;
     let call_id = m.call_id().ok()?.len();
     let to_tag = m.to_tag().ok()?.map_or(0, str::len);
-    Some(branch + mf + route + cseq + call_id + to_tag + m.body_len())
+    Some(branch + mf + usize::from(route) + cseq + call_id + to_tag + m.body_len())
 }
 
 fn parse_invite(c: &mut Criterion) {

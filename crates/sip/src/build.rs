@@ -155,7 +155,7 @@ pub fn ack_for_non_2xx(invite: &Message, response: &Message) -> Result<Built, Pa
     let uri = invite.request_uri_str().ok_or(ParseError::InvalidStartLine)?;
     let cseq = invite.cseq()?;
     let top_via = invite.top_via_value()?;
-    let to = response.header(HeaderName::To).ok_or(ParseError::header("To", HeaderFault::Missing))?;
+    let to = response.header(HeaderName::To).ok_or_else(|| ParseError::header("To", HeaderFault::Missing))?;
     let mut w = Writer::new(invite.as_bytes().len() / 2 + 64);
     w.line(&[b"ACK ", uri.as_bytes(), b" SIP/2.0"]);
     w.header("Via", top_via.text.as_bytes());

@@ -121,10 +121,10 @@ fn header_faults(m: &Message) -> Vec<String> {
     }
     m.vias().for_each(|v| note(v.map(drop)));
     if m.has_header(HeaderName::From) {
-        note(m.from_header().map(drop));
+        note(m.from_header().and_then(|a| name_addr_check(HeaderName::From, &a)));
     }
     if m.has_header(HeaderName::To) {
-        note(m.to_header().map(drop));
+        note(m.to_header().and_then(|a| name_addr_check(HeaderName::To, &a)));
     }
     if m.has_header(HeaderName::CallId) {
         note(m.call_id().map(drop));
@@ -142,7 +142,7 @@ fn header_faults(m: &Message) -> Vec<String> {
         HeaderName::ReplyTo,
     ] {
         for v in m.name_addrs(name) {
-            note(v.and_then(|a| contact_params(name, &a)));
+            note(v.and_then(|a| name_addr_check(name, &a)));
         }
     }
     for name in [HeaderName::Supported, HeaderName::Require, HeaderName::ProxyRequire, HeaderName::Unsupported] {
@@ -181,9 +181,13 @@ fn header_faults(m: &Message) -> Vec<String> {
     out
 }
 
-/// Contact `expires` and `q` ranges (RFC 3261 §20.10; RFC 4475 §3.1.2.4), `*` only alone.
-fn contact_params(name: HeaderName, a: &crate::header::addr::NameAddr<'_>) -> Result<(), ParseError> {
+/// The URI of a name-addr value (`*` only as a Contact), and Contact `expires` and `q`
+/// ranges (RFC 3261 §20.10; RFC 4475 §3.1.2.4).
+fn name_addr_check(name: HeaderName, a: &crate::header::addr::NameAddr<'_>) -> Result<(), ParseError> {
     let err = |f| ParseError::header(name.as_str(), f);
+    if name != HeaderName::Contact || !a.is_star() {
+        a.uri().map_err(err)?;
+    }
     if name != HeaderName::Contact {
         return Ok(());
     }

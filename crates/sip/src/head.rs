@@ -83,7 +83,7 @@ impl<'a> Fields<'a> {
             return Ok(None);
         }
         let start = self.pos;
-        let mut eol = find_crlf(self.buf, start).ok_or(ParseError::UnterminatedHeaders)?;
+        let Some(mut eol) = find_crlf(self.buf, start) else { return Err(ParseError::UnterminatedHeaders) };
         self.line_no += 1;
         if eol == start {
             self.body_start = Some(start + 2);
@@ -91,7 +91,8 @@ impl<'a> Fields<'a> {
         }
         // Continuation lines (RFC 3261 §7.3.1: a line starting with SP or HT continues the field).
         while matches!(self.buf.get(eol + 2), Some(b' ' | b'\t')) {
-            eol = find_crlf(self.buf, eol + 2).ok_or(ParseError::UnterminatedHeaders)?;
+            let Some(next) = find_crlf(self.buf, eol + 2) else { return Err(ParseError::UnterminatedHeaders) };
+            eol = next;
             self.line_no += 1;
         }
         self.pos = eol + 2;

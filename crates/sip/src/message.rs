@@ -114,7 +114,7 @@ impl Message {
             return Err(ParseError::Empty);
         }
         let buf: &[u8] = &bytes;
-        let line_end = find_crlf(buf, 0).ok_or(ParseError::UnterminatedHeaders)?;
+        let Some(line_end) = find_crlf(buf, 0) else { return Err(ParseError::UnterminatedHeaders) };
         let (start, reason) = parse_start_line(buf, line_end)?;
         let mut fields = Fields::new(buf, line_end + 2);
         let mut headers: SmallVec<[Entry; 24]> = SmallVec::new();
@@ -129,7 +129,7 @@ impl Message {
             }
             headers.push(Entry { name, raw });
         }
-        let body_start = fields.body_start.ok_or(ParseError::UnterminatedHeaders)?;
+        let Some(body_start) = fields.body_start else { return Err(ParseError::UnterminatedHeaders) };
         let available = buf.len().saturating_sub(body_start);
         if let Some(declared) = cl.value {
             if declared > available {

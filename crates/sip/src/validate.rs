@@ -66,8 +66,10 @@ pub fn proxy_request_check(msg: &Message, supported: &[&str]) -> Result<(), Reje
         return Err(malformed(format!("missing {}", missing.join(", "))));
     }
     msg.top_via().map_err(|e| malformed(e.to_string()))?;
-    msg.from_header().map_err(|e| malformed(e.to_string()))?;
-    msg.to_header().map_err(|e| malformed(e.to_string()))?;
+    for (name, addr) in [(HeaderName::From, msg.from_header()), (HeaderName::To, msg.to_header())] {
+        let addr = addr.map_err(|e| malformed(e.to_string()))?;
+        addr.uri().map_err(|e| malformed(format!("{name}: {e}")))?;
+    }
     msg.call_id().map_err(|e| malformed(e.to_string()))?;
     let cseq = msg.cseq().map_err(|e| malformed(e.to_string()))?;
     if &cseq.method != method {
@@ -112,7 +114,7 @@ pub fn proxy_request_check(msg: &Message, supported: &[&str]) -> Result<(), Reje
 /// §3.3.4): the To of a REGISTER must be a SIP or SIPS URI.
 pub fn registrar_check(msg: &Message) -> Result<(), Rejection> {
     let to = msg.to_header().map_err(|e| reject(StatusCode::BAD_REQUEST, RejectKind::Malformed, e.to_string()))?;
-    let uri = to.uri().map_err(|e| reject(StatusCode::BAD_REQUEST, RejectKind::Malformed, e.to_string()))?;
+    let uri = to.uri().map_err(|e| reject(StatusCode::BAD_REQUEST, RejectKind::Malformed, format!("To: {e}")))?;
     if uri.as_sip().is_none() {
         return Err(reject(
             StatusCode::BAD_REQUEST,

@@ -21,8 +21,9 @@ pub struct NameAddr<'a> {
 }
 
 impl<'a> NameAddr<'a> {
-    /// Parse one value. The URI must parse too; a URI with `,` `;` or `?` must be in `<>`
-    /// (RFC 3261 §20.10).
+    /// Parse one value's structure: display name, `<>`, parameters. A URI with `,` or `?`
+    /// must be in `<>` (RFC 3261 §20.10). The URI itself is decoded (and validated) only by
+    /// [`NameAddr::uri`], so reading a tag costs no URI parse.
     pub fn parse(s: &'a str) -> Result<Self, HeaderFault> {
         let s = trim(s);
         let b = s.as_bytes();
@@ -69,10 +70,9 @@ impl<'a> NameAddr<'a> {
             Some(b';') => Params::header(sub(s, r + 1, s.len()))?,
             Some(_) => return Err(HeaderFault::Trailing { text: sub(s, r, s.len()).to_owned() }),
         };
-        if !bracketed && uri == "*" {
-            return Ok(Self { display, uri, bracketed, params });
+        if uri.is_empty() {
+            return Err(HeaderFault::Uri(crate::error::UriError::Empty));
         }
-        Uri::parse(uri).map_err(HeaderFault::Uri)?;
         Ok(Self { display, uri, bracketed, params })
     }
 
@@ -91,9 +91,9 @@ impl<'a> NameAddr<'a> {
         self.uri
     }
 
-    /// The URI (validated when the value was parsed).
-    pub fn uri(&self) -> Result<Uri<'a>, ParseError> {
-        Uri::parse(self.uri).map_err(|e| ParseError::header("URI", HeaderFault::Uri(e)))
+    /// The URI, parsed now. `Contact: *` has none.
+    pub fn uri(&self) -> Result<Uri<'a>, HeaderFault> {
+        Uri::parse(self.uri).map_err(HeaderFault::Uri)
     }
 
     /// True if the URI was in `<>`.
@@ -144,7 +144,7 @@ impl<'a> NameAddr<'a> {
 }
 
 fn parse_one(name: HeaderName, v: Result<Option<ValueRef<'_>>, ParseError>) -> Result<NameAddr<'_>, ParseError> {
-    let v = v?.ok_or(ParseError::header(name.as_str(), HeaderFault::Missing))?;
+    let v = v?.ok_or_else(|| ParseError::header(name.as_str(), HeaderFault::Missing))?;
     NameAddr::parse(v.text).map_err(fault(name))
 }
 

@@ -8,7 +8,7 @@ use crate::error::{HeaderFault, ParseError};
 use crate::header::name::HeaderName;
 use crate::header::fault;
 use crate::message::Message;
-use crate::scan::{is_token, quoted_end, split, sub, trim, unquote};
+use crate::scan::{Sep, is_token, quoted_end, split, sub, trim, unquote};
 
 /// Credentials or a challenge: `scheme LWS auth-param *(COMMA auth-param)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +30,7 @@ impl<'a> AuthValue<'a> {
         if end < s.len() && params.len() == s.len() - end {
             return Err(HeaderFault::InvalidToken { what: "auth scheme" });
         }
-        for p in split(params, b',') {
+        for p in split(params, Sep::Comma) {
             let p = trim(p.map_err(crate::header::params::split_fault)?);
             if p.is_empty() && params.is_empty() {
                 continue;
@@ -63,7 +63,7 @@ impl<'a> AuthValue<'a> {
     /// A parameter by name (case-insensitive), unquoted: `realm`, `nonce`, `username`,
     /// `uri`, `response`, `algorithm`, `cnonce`, `opaque`, `qop`, `nc`, `stale`, `domain`.
     pub fn param(&self, name: &str) -> Option<Cow<'a, str>> {
-        split(self.params, b',')
+        split(self.params, Sep::Comma)
             .filter_map(Result::ok)
             .filter_map(|p| p.split_once('='))
             .find(|(n, _)| trim(n).eq_ignore_ascii_case(name))

@@ -12,7 +12,7 @@ pub mod via;
 use crate::error::{HeaderFault, ParseError};
 use crate::head::Span;
 use crate::message::Message;
-use crate::scan::{split, trim, Split};
+use crate::scan::{Sep, split, trim, Split};
 use name::HeaderName;
 
 /// One value of a (possibly comma-joined) header field.
@@ -85,7 +85,7 @@ impl<'a> Iterator for Values<'a> {
             if text.is_empty() && self.name.is_list() {
                 continue;
             }
-            let split = self.name.is_list().then(|| split(text, b','));
+            let split = self.name.is_list().then(|| split(text, Sep::Comma));
             self.current =
                 Some(Current { field: idx, text, base: entry.raw.value.start as usize, position: 0, split });
         }
@@ -102,16 +102,16 @@ impl Message {
     /// The single value of a header that must appear at most once (RFC 3261 §7.3.1; RFC 4475
     /// §3.3.8 multi01). `Ok(None)` if absent.
     pub(crate) fn single(&self, name: HeaderName) -> Result<Option<ValueRef<'_>>, ParseError> {
-        let mut values = self.values(name);
-        let first = values.next().transpose()?;
-        if let Some(f) = first {
-            if let Some(second) = values.next().transpose()? {
-                if second.text != f.text {
-                    return Err(ParseError::header(name.as_str(), HeaderFault::Repeated));
-                }
-            }
+        let mut fields = self.headers.iter().enumerate().filter(|(_, e)| e.name == name);
+        let Some((field, first)) = fields.next() else { return Ok(None) };
+        let raw = first.raw.value.of(&self.buf);
+        if fields.any(|(_, e)| e.raw.value.of(&self.buf) != raw) {
+            return Err(ParseError::header(name.as_str(), HeaderFault::Repeated));
         }
-        Ok(first)
+        let Ok(text) = std::str::from_utf8(raw) else {
+            return Err(ParseError::header(name.as_str(), HeaderFault::NotUtf8));
+        };
+        Ok(Some(ValueRef { text, field, position: 0, span: first.raw.value }))
     }
 }
 

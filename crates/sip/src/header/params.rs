@@ -5,7 +5,7 @@
 use std::fmt;
 
 use crate::error::{HeaderFault, UriError};
-use crate::scan::{is_token, quoted_end, split, sub, trim, unquote};
+use crate::scan::{Sep, is_token, quoted_end, split, sub, trim, unquote};
 use crate::uri::escape;
 
 /// A validated parameter list: the text after the first `;`.
@@ -34,7 +34,15 @@ impl<'a> Params<'a> {
     /// Validate header parameters: `*( SEMI generic-param )` given the text after the first
     /// `;`. `gen-value = token / host / quoted-string`.
     pub(crate) fn header(raw: &'a str) -> Result<Self, HeaderFault> {
-        for piece in split(raw, b';') {
+        Self::header_checked(raw, |_| Ok(()))
+    }
+
+    /// [`Params::header`], also handing each parameter to `check` in the same pass.
+    pub(crate) fn header_checked(
+        raw: &'a str,
+        mut check: impl FnMut(Param<'a>) -> Result<(), HeaderFault>,
+    ) -> Result<Self, HeaderFault> {
+        for piece in split(raw, Sep::Semi) {
             let piece = trim(piece.map_err(split_fault)?);
             let (name, value) = split_param(piece);
             if name.is_empty() {
@@ -51,6 +59,7 @@ impl<'a> Params<'a> {
                     return Err(HeaderFault::InvalidToken { what: "parameter value" });
                 }
             }
+            check(Param { name, value })?;
         }
         Ok(Self { raw })
     }
@@ -83,7 +92,7 @@ impl<'a> Params<'a> {
     /// All parameters in order.
     pub fn iter(&self) -> impl Iterator<Item = Param<'a>> + 'a {
         let raw = self.raw;
-        split(raw, b';').filter(move |_| !raw.is_empty()).filter_map(|p| p.ok()).map(|p| {
+        split(raw, Sep::Semi).filter(move |_| !raw.is_empty()).filter_map(|p| p.ok()).map(|p| {
             let (name, value) = split_param(trim(p));
             Param { name, value }
         })

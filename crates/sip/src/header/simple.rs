@@ -160,14 +160,14 @@ pub fn check_date(s: &str) -> Result<(), HeaderFault> {
 impl Message {
     /// Call-ID (RFC 3261 §20.8).
     pub fn call_id(&self) -> Result<&str, ParseError> {
-        let v = self.single(HeaderName::CallId)?.ok_or(ParseError::header("Call-ID", HeaderFault::Missing))?;
+        let v = self.single(HeaderName::CallId)?.ok_or_else(|| ParseError::header("Call-ID", HeaderFault::Missing))?;
         check_call_id(v.text).map_err(fault(HeaderName::CallId))?;
         Ok(v.text)
     }
 
     /// CSeq (RFC 3261 §20.16).
     pub fn cseq(&self) -> Result<CSeq, ParseError> {
-        let v = self.single(HeaderName::CSeq)?.ok_or(ParseError::header("CSeq", HeaderFault::Missing))?;
+        let v = self.single(HeaderName::CSeq)?.ok_or_else(|| ParseError::header("CSeq", HeaderFault::Missing))?;
         CSeq::parse(v.text).map_err(fault(HeaderName::CSeq))
     }
 
@@ -210,7 +210,7 @@ impl Message {
     pub fn allow(&self) -> impl Iterator<Item = Result<Method, ParseError>> + '_ {
         self.values(HeaderName::Allow).map(|v| {
             let v = v?;
-            Method::from_token(v.text).ok_or(ParseError::header("Allow", HeaderFault::InvalidToken { what: "method" }))
+            Method::from_token(v.text).ok_or_else(|| ParseError::header("Allow", HeaderFault::InvalidToken { what: "method" }))
         })
     }
 

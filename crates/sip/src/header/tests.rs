@@ -83,7 +83,9 @@ fn name_addr_forms() {
 fn name_addr_faults() {
     assert_eq!(NameAddr::parse(r#""Mr. J. User <sip:j.user@example.com>"#), Err(HeaderFault::UnterminatedQuote));
     assert!(matches!(NameAddr::parse("Bell, Alexander <sip:a.g.bell@example.com>;tag=43"), Err(HeaderFault::InvalidDisplayName { .. })));
-    assert!(matches!(NameAddr::parse(r#""Watson, Thomas" < sip:t.watson@example.org >"#), Err(HeaderFault::Uri(_))));
+    let spaced = NameAddr::parse(r#""Watson, Thomas" < sip:t.watson@example.org >"#).expect("structure parses");
+    assert_eq!(spaced.uri(), Err(HeaderFault::Uri(crate::UriError::Whitespace)));
+    assert!(NameAddr::parse("<>").is_err());
     assert_eq!(
         NameAddr::parse("sip:user@example.com?Route=%3Csip:sip.example.com%3E"),
         Err(HeaderFault::NeedsAngleBrackets { ch: '?' })

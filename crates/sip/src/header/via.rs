@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use crate::error::{HeaderFault, ParseError};
 use crate::header::name::HeaderName;
-use crate::header::params::Params;
+use crate::header::params::{Param, Params};
 use crate::header::{fault, ValueRef};
 use crate::message::Message;
 use crate::scan::{is_token, skip_lws, sub};
@@ -44,6 +44,7 @@ pub struct Via<'a> {
     host_text: &'a str,
     port: Option<u16>,
     params: Params<'a>,
+    branch: Option<&'a str>,
 }
 
 impl<'a> Via<'a> {
@@ -104,12 +105,13 @@ impl<'a> Via<'a> {
             port = Some(parse_port(sub(s, ps, pe)).map_err(HeaderFault::Uri)?);
             k = skip_lws(b, pe);
         }
+        let mut branch = None;
         let params = match b.get(k) {
             None => Params::default(),
-            Some(b';') => Params::header(sub(s, k + 1, s.len()))?,
+            Some(b';') => Params::header_checked(sub(s, k + 1, s.len()), |p| check_param(p, &mut branch))?,
             Some(_) => return Err(HeaderFault::Trailing { text: sub(s, k, s.len()).to_owned() }),
         };
-        let via = Via {
+        Ok(Via {
             protocol,
             version,
             transport: Transport::from_token(transport_text).map_or(ViaTransport::Other(transport_text), ViaTransport::Known),
@@ -117,38 +119,8 @@ impl<'a> Via<'a> {
             host_text,
             port,
             params,
-        };
-        via.check_params()?;
-        Ok(via)
-    }
-
-    /// Grammar of the parameters RFC 3261 §20.42 / RFC 3581 define, in one pass.
-    fn check_params(&self) -> Result<(), HeaderFault> {
-        for p in self.params.iter() {
-            let name = p.name.as_bytes();
-            let v = p.value;
-            let ok = if name.eq_ignore_ascii_case(b"branch") {
-                v.is_some_and(|b| !b.is_empty() && b.bytes().all(is_token))
-            } else if name.eq_ignore_ascii_case(b"received") {
-                v.and_then(parse_ip).is_some()
-            } else if name.eq_ignore_ascii_case(b"rport") {
-                v.is_none_or(|r| parse_port(r).is_ok())
-            } else if name.eq_ignore_ascii_case(b"ttl") {
-                v.is_some_and(|t| t.len() <= 3 && t.parse::<u8>().is_ok())
-            } else if name.eq_ignore_ascii_case(b"maddr") {
-                v.is_some_and(|m| Host::parse(m).is_ok())
-            } else {
-                true
-            };
-            if !ok {
-                let what = ["branch", "received", "rport", "ttl", "maddr"]
-                    .into_iter()
-                    .find(|n| n.as_bytes().eq_ignore_ascii_case(name))
-                    .unwrap_or("parameter");
-                return Err(HeaderFault::InvalidToken { what });
-            }
-        }
-        Ok(())
+            branch,
+        })
     }
 
     /// Protocol name and version, normally `SIP` and `2.0`.
@@ -183,7 +155,7 @@ impl<'a> Via<'a> {
 
     /// `branch=`.
     pub fn branch(&self) -> Option<&'a str> {
-        self.params.value("branch")
+        self.branch
     }
 
     /// True if the branch starts with the magic cookie and has something after it
@@ -219,6 +191,31 @@ impl<'a> Via<'a> {
     }
 }
 
+/// Grammar of the parameters RFC 3261 §20.42 / RFC 3581 define; remembers the branch.
+fn check_param<'a>(p: Param<'a>, branch: &mut Option<&'a str>) -> Result<(), HeaderFault> {
+    let name = p.name.as_bytes();
+    let v = p.value;
+    let (ok, what) = if name.eq_ignore_ascii_case(b"branch") {
+        *branch = v;
+        (v.is_some_and(|b| b.bytes().all(is_token)), "branch")
+    } else if name.eq_ignore_ascii_case(b"received") {
+        (v.and_then(parse_ip).is_some(), "received")
+    } else if name.eq_ignore_ascii_case(b"rport") {
+        (v.is_none_or(|r| parse_port(r).is_ok()), "rport")
+    } else if name.eq_ignore_ascii_case(b"ttl") {
+        (v.is_some_and(|t| t.len() <= 3 && t.parse::<u8>().is_ok()), "ttl")
+    } else if name.eq_ignore_ascii_case(b"maddr") {
+        (v.is_some_and(|m| Host::parse(m).is_ok()), "maddr")
+    } else {
+        (true, "parameter")
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(HeaderFault::InvalidToken { what })
+    }
+}
+
 /// `IPv4address / IPv6address`, bracketed IPv6 tolerated (RFC 5118 §4.5).
 fn parse_ip(s: &str) -> Option<IpAddr> {
     let s = s.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(s);
@@ -238,11 +235,11 @@ impl Message {
 
     /// The top Via (RFC 3261 §8.2.6, §16.7: the one responses follow).
     pub fn top_via(&self) -> Result<Via<'_>, ParseError> {
-        self.vias().next().unwrap_or(Err(ParseError::header("Via", HeaderFault::Missing)))
+        self.vias().next().unwrap_or_else(|| Err(ParseError::header("Via", HeaderFault::Missing)))
     }
 
     /// The top Via value's raw reference (to remove it, §16.7 step 3).
     pub fn top_via_value(&self) -> Result<ValueRef<'_>, ParseError> {
-        self.via_values().next().unwrap_or(Err(ParseError::header("Via", HeaderFault::Missing)))
+        self.via_values().next().unwrap_or_else(|| Err(ParseError::header("Via", HeaderFault::Missing)))
     }
 }

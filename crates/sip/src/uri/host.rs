@@ -76,27 +76,28 @@ impl fmt::Display for Host<'_> {
     }
 }
 
-/// `hostname = *( domainlabel "." ) toplabel [ "." ]` (RFC 3261 §25.1).
+/// `hostname = *( domainlabel "." ) toplabel [ "." ]` (RFC 3261 §25.1): labels of
+/// alphanumerics and inner hyphens, the last one starting with a letter.
 fn is_hostname(s: &str) -> bool {
-    let body = s.strip_suffix('.').unwrap_or(s);
-    if body.is_empty() {
-        return false;
-    }
-    let mut labels = body.split('.').peekable();
-    while let Some(label) = labels.next() {
-        let b = label.as_bytes();
-        let (Some(first), Some(last)) = (b.first(), b.last()) else { return false };
-        if !first.is_ascii_alphanumeric() || !last.is_ascii_alphanumeric() {
-            return false;
-        }
-        if !b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-') {
-            return false;
-        }
-        if labels.peek().is_none() && !first.is_ascii_alphabetic() {
+    let b = s.as_bytes();
+    let body = b.strip_suffix(b".").unwrap_or(b);
+    let mut label_start = 0;
+    for (i, &c) in body.iter().enumerate() {
+        if c == b'.' {
+            if !label_ok(body.get(label_start..i).unwrap_or_default()) {
+                return false;
+            }
+            label_start = i + 1;
+        } else if !(c.is_ascii_alphanumeric() || c == b'-') {
             return false;
         }
     }
-    true
+    let top = body.get(label_start..).unwrap_or_default();
+    label_ok(top) && top.first().is_some_and(u8::is_ascii_alphabetic)
+}
+
+fn label_ok(label: &[u8]) -> bool {
+    matches!((label.first(), label.last()), (Some(f), Some(l)) if f.is_ascii_alphanumeric() && l.is_ascii_alphanumeric())
 }
 
 /// Split `host[:port]` where host may be an IPv6 reference. Returns host text and port text.
