@@ -5,6 +5,10 @@
 //! `run(..) -> anyhow::Result<ExitCode>`, then register it with one variant below and one match arm.
 
 mod check;
+mod logging;
+mod meetings;
+mod rooms;
+mod serve;
 mod sip;
 
 use std::process::ExitCode;
@@ -35,18 +39,29 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the node (the built-in example when no config is given).
+    Serve(serve::Args),
     /// Validate a config file without starting anything.
     Check(check::Args),
     /// SIP message tools.
     #[command(subcommand)]
     Sip(sip::Command),
+    /// Meetings: join resolver, room calendars (CalDAV), bookings.
+    #[command(subcommand)]
+    Meetings(meetings::Command),
+    /// Room devices over xAPI: display policy, bookings push, device simulator.
+    #[command(subcommand)]
+    Rooms(rooms::Command),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
+        Command::Serve(args) => serve::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Sip(command) => sip::run(command),
+        Command::Meetings(command) => meetings::run(command),
+        Command::Rooms(command) => rooms::run(command),
     };
     outcome.unwrap_or_else(|error| {
         eprintln!("causeway: {error:#}");

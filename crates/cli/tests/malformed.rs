@@ -18,26 +18,25 @@ const LIMIT: Duration = Duration::from_secs(60);
 /// Copies of each message, back to back, to exercise the per-source rate limit on malformed-message logs.
 const REPEAT: usize = 20;
 
-/// Replace the sent-by of the first Via header with `local;rport`.
+/// Replace the sent-by of the first Via header with `local;rport`, byte for byte (the messages may hold
+/// octets that are not UTF-8).
 fn point_via_at(message: &[u8], local: SocketAddr) -> Vec<u8> {
-    let text = String::from_utf8_lossy(message);
-    let Some(via_at) = ["\r\nVia: ", "\r\nv: "].iter().filter_map(|name| text.find(name).map(|i| i + name.len())).min()
-    else {
-        return message.to_vec();
-    };
-    // `SIP/2.0/UDP host[:port]` ends at the first `;`, `,` or line end after the protocol.
-    let Some(rest) = text.get(via_at..) else { return message.to_vec() };
-    let Some(space) = rest.find(' ') else { return message.to_vec() };
-    let host_start = via_at + space + 1;
-    let host_len = text.get(host_start..).and_then(|h| h.find([';', ',', '\r'])).unwrap_or(0);
-    let (Some(head), Some(tail)) = (text.get(..host_start), text.get(host_start + host_len..)) else {
-        return message.to_vec();
-    };
-    // The message may hold non-UTF-8 octets: splice bytes, using the text only to find offsets.
+    let find = |haystack: &[u8], needle: &[u8]| haystack.windows(needle.len()).position(|w| w == needle);
+    let via_value = [b"\r\nVia: ".as_slice(), b"\r\nv: ".as_slice()]
+        .iter()
+        .filter_map(|name| find(message, name).map(|i| i + name.len()))
+        .min();
+    // `SIP/2.0/UDP host[:port]`: the sent-by starts after the space and ends at `;`, `,` or the line end.
+    let span = via_value.and_then(|at| {
+        let start = at + message.get(at..)?.iter().position(|&b| b == b' ')? + 1;
+        let len = message.get(start..)?.iter().position(|&b| matches!(b, b';' | b',' | b'\r'))?;
+        Some((start, start + len))
+    });
+    let Some((start, end)) = span else { return message.to_vec() };
     let mut out = Vec::with_capacity(message.len() + 32);
-    out.extend_from_slice(message.get(..head.len()).unwrap_or_default());
+    out.extend_from_slice(message.get(..start).unwrap_or_default());
     out.extend_from_slice(format!("{local};rport").as_bytes());
-    out.extend_from_slice(message.get(message.len() - tail.len()..).unwrap_or_default());
+    out.extend_from_slice(message.get(end..).unwrap_or_default());
     out
 }
 

@@ -97,7 +97,7 @@ pub(crate) fn wait_until(limit: Duration, mut ready: impl FnMut() -> bool) -> bo
     }
 }
 
-/// A child process killed (SIGKILL, by its PID) and reaped when dropped, unless it already exited.
+/// A child process stopped by its PID and reaped when dropped, unless it already exited.
 pub(crate) struct ChildGuard {
     child: Child,
     name: String,
@@ -169,8 +169,18 @@ impl ChildGuard {
 }
 
 impl Drop for ChildGuard {
+    /// SIGTERM to this child's PID (causeway then logs its final counters), SIGKILL after 3 s.
     fn drop(&mut self) {
-        if self.try_status().is_none() {
+        if self.try_status().is_some() {
+            return;
+        }
+        let terminated = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        if !terminated || self.wait_for(Duration::from_secs(3)).is_none() {
             // Child::kill sends SIGKILL to this child's PID only.
             let _ = self.child.kill();
             let _ = self.child.wait();

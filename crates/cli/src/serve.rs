@@ -1,0 +1,80 @@
+//! `causeway serve [-c FILE]`: load the config (the built-in example without `-c`), start logging, build the
+//! node and run it until SIGINT or SIGTERM (linkerd's Config → build → run, STYLE.md §4).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use causeway_config::{Config, BUILTIN_NAME};
+use causeway_node::{Node, NodeConfig};
+
+use crate::logging;
+
+/// Arguments of `causeway serve`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Config file; without it the built-in example runs (UDP+TCP on 127.0.0.1:5060, every request to
+    /// 127.0.0.1:5080).
+    #[arg(short, long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let loaded = match &args.config {
+        Some(path) => Config::load(path),
+        None => Config::builtin(),
+    };
+    let config = match loaded {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("{error}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    logging::init(&config.log)?;
+    match &args.config {
+        Some(path) => tracing::info!(config = %path.display(), node = %config.node.name, "starting"),
+        None => tracing::info!(config = BUILTIN_NAME, "no -c FILE given: running the built-in example"),
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("tokio runtime")?;
+    runtime.block_on(serve(&config))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(config: &Config) -> anyhow::Result<()> {
+    let node = Node::build(NodeConfig::from_config(config)).context("cannot start the node")?;
+    for listener in node.listeners() {
+        tracing::info!(transport = %listener.transport, address = %listener.local, "listening");
+    }
+    let stats = node.run(causeway_node::shutdown_signal()).await;
+    tracing::info!(counters = %summary(&stats.proxy), "stopped");
+    Ok(())
+}
+
+/// The proxy counters on one line, zero entries left out:
+/// `requests_received INVITE=50 ACK=50; responses_sent 100=50 200=50; malformed_dropped=0 …`.
+fn summary(counters: &causeway_proxy::Counters) -> String {
+    let methods = |name: &str, counts: &causeway_proxy::MethodCounts| {
+        let seen: Vec<String> = counts.iter().filter(|&(_, n)| n > 0).map(|(m, n)| format!("{m}={n}")).collect();
+        format!("{name} {}", seen.join(" "))
+    };
+    let codes = |name: &str, counts: &causeway_proxy::CodeCounts| {
+        let seen: Vec<String> = counts.iter().map(|(code, n)| format!("{code}={n}")).collect();
+        format!("{name} {}", seen.join(" "))
+    };
+    format!(
+        "{}; {}; {}; {}; malformed_dropped={} malformed_answered={} stateless_forwarded={} dropped={} \
+         transport_errors={} transactions_alive={} contexts_alive={}",
+        methods("requests_received", &counters.requests_received),
+        methods("requests_sent", &counters.requests_sent),
+        codes("responses_received", &counters.responses_received),
+        codes("responses_sent", &counters.responses_sent),
+        counters.malformed_dropped,
+        counters.malformed_answered,
+        counters.stateless_forwarded,
+        counters.dropped,
+        counters.transport_errors,
+        counters.transactions_alive,
+        counters.contexts_alive,
+    )
+}
