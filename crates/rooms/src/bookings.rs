@@ -61,13 +61,31 @@ fn default_connect_mode() -> String {
     "OBTP".to_owned()
 }
 
-/// `DialInfo Calls`.
+/// `DialInfo Calls`, serialized as RoomOS does (`{"Call":[…]}`); a bare array (the meetings admin API's
+/// `Calls:[…]`) is accepted too.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", from = "CallsRepr")]
 pub struct Calls {
     /// `Calls Call[n]`.
-    #[serde(default)]
     pub call: Vec<DialCall>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum CallsRepr {
+    Wrapped {
+        #[serde(rename = "Call", default)]
+        call: Vec<DialCall>,
+    },
+    Bare(Vec<DialCall>),
+}
+
+impl From<CallsRepr> for Calls {
+    fn from(repr: CallsRepr) -> Self {
+        match repr {
+            CallsRepr::Wrapped { call } | CallsRepr::Bare(call) => Calls { call },
+        }
+    }
 }
 
 /// `DialInfo Calls Call[n]`.
@@ -156,7 +174,21 @@ pub enum BookingSourceError {
         /// Where and why parsing failed.
         source: serde_json::Error,
     },
-    /// Another store (e.g. the meetings calendar poller) failed.
+    /// The meetings booking store does not know the room (the room names of both configs must match).
+    #[error("the meetings booking store has no room {room:?}")]
+    UnknownRoom {
+        /// The room asked for.
+        room: String,
+    },
+    /// The meetings store has not had a successful calendar poll for the room yet.
+    #[error("no calendar poll has succeeded yet for room {room:?}{}", .last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default())]
+    NotYetPolled {
+        /// The room asked for.
+        room: String,
+        /// The poller's last error, if any.
+        last_error: Option<String>,
+    },
+    /// Another store failed.
     #[error("booking store has no list for room {room}: {source}")]
     Store {
         /// The room asked for.
@@ -194,6 +226,8 @@ impl BookingSource for BookingsFile {
             .map_err(|source| BookingSourceError::Parse { path: self.path.clone(), source })
     }
 }
+
+mod store;
 
 #[cfg(test)]
 mod tests;

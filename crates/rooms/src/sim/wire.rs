@@ -127,10 +127,45 @@ pub fn parse_sim(method: &str, params: &Value) -> Option<Result<SimMethod, RpcEr
     })
 }
 
+/// A `--displays` value that is not `WIDTHxHEIGHT[,WIDTHxHEIGHT…]`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("display {item:?} is not WIDTHxHEIGHT (e.g. 3840x2160)")]
+pub struct DisplaySpecError {
+    /// The offending item.
+    pub item: String,
+}
+
+/// Parses `3840x2160,1920x1080`: native resolutions of output connectors 1, 2, …
+pub fn parse_displays(spec: &str) -> Result<Vec<(u32, u32)>, DisplaySpecError> {
+    spec.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            let err = || DisplaySpecError { item: item.to_owned() };
+            let (w, h) = item.split_once(['x', 'X']).ok_or_else(err)?;
+            let w: u32 = w.trim().parse().map_err(|_| err())?;
+            let h: u32 = h.trim().parse().map_err(|_| err())?;
+            if w == 0 || h == 0 {
+                return Err(err());
+            }
+            Ok((w, h))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn display_specs_parse_and_reject_garbage() {
+        assert_eq!(parse_displays("3840x2160, 1920X1080"), Ok(vec![(3840, 2160), (1920, 1080)]));
+        assert_eq!(parse_displays(""), Ok(vec![]));
+        assert_eq!(parse_displays("4k"), Err(DisplaySpecError { item: "4k".into() }));
+        assert_eq!(parse_displays("0x1080"), Err(DisplaySpecError { item: "0x1080".into() }));
+        assert_eq!(parse_displays("1920x-1"), Err(DisplaySpecError { item: "1920x-1".into() }));
+    }
 
     #[test]
     fn basic_header_and_auth_subprotocol_are_both_accepted() {
