@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use thiserror::Error;
 
 use super::parse::{Component, Property};
@@ -43,15 +43,20 @@ struct Observance {
     rdates: Vec<NaiveDateTime>,
 }
 
-/// A time zone defined in the object by a VTIMEZONE.
+/// A time zone defined in the object by a VTIMEZONE, reduced to its list of transitions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VTimezone {
     tzid: String,
-    observances: Vec<Observance>,
+    /// (onset in local time, offset from then on), sorted by onset.
+    transitions: Vec<(NaiveDateTime, OffsetSeconds)>,
+    /// Offset before the first onset: the earliest observance's TZOFFSETFROM.
+    initial: OffsetSeconds,
 }
 
-/// Onsets examined per observance, enough for yearly rules from 1601 (Outlook's usual DTSTART) to 2600.
+/// Onsets kept per observance: yearly rules from 1601 (Outlook's usual DTSTART) up to [`LAST_YEAR`].
 const MAX_ONSETS: usize = 1000;
+/// Transitions are computed up to this year; later times use the last one.
+const LAST_YEAR: i32 = 2200;
 
 impl VTimezone {
     fn from_component(component: &Component) -> Result<Self, TimeError> {
@@ -70,41 +75,38 @@ impl VTimezone {
             let rrule = sub.property("RRULE").map(|p| p.raw.clone());
             observances.push(Observance { start: start.0, offset_from, offset_to, rrule, rdates });
         }
-        if observances.is_empty() {
-            return Err(bad());
+        let initial = observances.iter().min_by_key(|o| o.start).map(|o| o.offset_from).ok_or_else(bad)?;
+        let mut transitions = Vec::new();
+        for obs in &observances {
+            transitions.extend(onsets(obs).into_iter().map(|onset| (onset, obs.offset_to)));
         }
-        Ok(Self { tzid, observances })
+        transitions.sort();
+        Ok(Self { tzid, transitions, initial })
     }
 
-    /// The offset in force at wall-clock time `local`: the observance with the latest onset at or before it
-    /// (§3.6.5); before every onset, the earliest observance's TZOFFSETFROM.
+    /// The offset in force at wall-clock time `local`: that of the latest onset at or before it (§3.6.5);
+    /// before every onset, the earliest observance's TZOFFSETFROM.
     fn offset_at_local(&self, local: NaiveDateTime) -> OffsetSeconds {
-        let mut best: Option<(NaiveDateTime, OffsetSeconds)> = None;
-        for obs in &self.observances {
-            let from = obs.offset_from;
-            let until_to_local = move |until: NaiveDateTime, utc: bool| {
-                if utc { until + Duration::seconds(i64::from(from)) } else { until }
-            };
-            let mut latest = (obs.start <= local).then_some(obs.start);
-            if let Some(rule) = &obs.rrule {
-                if let Ok(iter) = local_rule_iter(obs.start, rule, &until_to_local) {
-                    latest = iter.take(MAX_ONSETS).take_while(|onset| *onset <= local).last().or(latest);
-                }
-            }
-            for rdate in obs.rdates.iter().filter(|d| **d <= local) {
-                latest = latest.max(Some(*rdate));
-            }
-            if let Some(onset) = latest {
-                if best.is_none_or(|(b, _)| onset > b) {
-                    best = Some((onset, obs.offset_to));
-                }
-            }
-        }
-        match best {
-            Some((_, offset)) => offset,
-            None => self.observances.iter().min_by_key(|o| o.start).map_or(0, |o| o.offset_from),
+        let after = self.transitions.partition_point(|(onset, _)| *onset <= local);
+        after.checked_sub(1).and_then(|i| self.transitions.get(i)).map_or(self.initial, |(_, offset)| *offset)
+    }
+}
+
+/// Every onset of one observance up to [`LAST_YEAR`]: DTSTART, the RRULE's instances and the RDATEs. UNTIL is in
+/// UTC (§3.6.5) and is moved to local time with the offset in force before the onset.
+fn onsets(obs: &Observance) -> Vec<NaiveDateTime> {
+    let from = obs.offset_from;
+    let until_to_local = move |until: NaiveDateTime, utc: bool| if utc { until + Duration::seconds(i64::from(from)) } else { until };
+    let mut out = vec![obs.start];
+    if let Some(rule) = &obs.rrule {
+        if let Ok(iter) = local_rule_iter(obs.start, rule, &until_to_local) {
+            out.extend(iter.take(MAX_ONSETS).take_while(|onset| onset.year() <= LAST_YEAR));
         }
     }
+    out.extend(obs.rdates.iter().copied());
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// The zone a DATE-TIME is in (RFC 5545 §3.3.5 forms 1-3).

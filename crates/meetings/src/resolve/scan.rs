@@ -71,6 +71,9 @@ re!(SIP_URI, r"(?i)\bsips?:([A-Za-z0-9._+\-]+)@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]
 re!(BARE_ADDR, r"(?i)([A-Za-z0-9][A-Za-z0-9._+\-]*)@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)");
 re!(VIDEO_LABEL, r"(?i)\b(sip|video|vtc|h\.?323|dial|system|endpoint|room device)\b");
 
+/// `<name>.webex.com` hosts that are not customer meeting sites.
+const NOT_SITES: &[&str] = &["m", "www", "help", "signin", "web", "api", "idbroker", "settings", "collaborationhelp", "status"];
+
 fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
@@ -105,7 +108,8 @@ pub(crate) fn scan(text: &str, video_domain: &dyn Fn(&str) -> Option<Platform>) 
                 .or_else(|| path.strip_prefix("/join/"))
                 .map(|u| u.split(['?', '/', '#']).next().unwrap_or_default().to_owned())
                 .filter(|u| !u.is_empty());
-            if site != "m" {
+            // Cisco's own hosts are not meeting sites (`m` is the Teams video interop domain).
+            if !NOT_SITES.contains(&site.as_str()) {
                 push(FactKind::WebexLink { site, personal_room, url: url.to_owned() }, pos, "webex-link", url);
             }
         } else if TEAMS_URL.as_ref().is_some_and(|r| r.is_match(url)) {
