@@ -14,6 +14,9 @@ have pg_ctlcluster || need_apt+=(postgresql)
 have openssl   || need_apt+=(openssl)
 # Debian's SIPp has no TLS: the interop tests carry SIPp's TCP over TLS with socat.
 have socat     || need_apt+=(socat)
+# node + npm run Cisco's jsxapi client against the rooms simulator (crates/rooms/tests/jsxapi.rs).
+have node      || need_apt+=(nodejs)
+have npm       || need_apt+=(npm)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${need_apt[*]}"
@@ -26,5 +29,11 @@ fi
 if ! python3 -c 'import sipvicious' >/dev/null 2>&1; then
   echo "install-deps: pip install sipvicious"
   python3 -m pip install -q 'sipvicious>=0.3.8'
+fi
+# jsxapi from npm, pinned by tests/jsxapi/package-lock.json (no install scripts: nothing native is needed).
+jsxapi_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/jsxapi"
+if [ ! -f "$jsxapi_dir/node_modules/jsxapi/package.json" ]; then
+  echo "install-deps: npm ci in tests/jsxapi"
+  (cd "$jsxapi_dir" && npm ci --no-audit --no-fund --ignore-scripts)
 fi
 echo "install-deps: ok"
