@@ -14,8 +14,10 @@ pub(crate) struct Span {
 
 impl Span {
     pub(crate) fn new(start: usize, end: usize) -> Self {
-        // Callers cap buffers at u32::MAX (Message::parse, framing limits).
-        Self { start: u32::try_from(start).unwrap_or(u32::MAX), end: u32::try_from(end).unwrap_or(u32::MAX) }
+        // Message::parse caps buffers at u32::MAX bytes and framing only walks its head
+        // window, so offsets fit; a wrapped value could only misplace a slice, and every
+        // slice is taken with `get`.
+        Self { start: start as u32, end: end as u32 }
     }
 
     pub(crate) fn range(self) -> std::ops::Range<usize> {

@@ -3,6 +3,7 @@
 
 /// RFC 3261 `token` character: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~".
 pub(crate) const fn is_token(b: u8) -> bool {
+    // A u8 always indexes a 256-entry table.
     TOKEN[b as usize]
 }
 
@@ -156,6 +157,7 @@ impl<'a> Iterator for Split<'a> {
             // Jump to the next byte that matters.
             let mask = self.sep.mask();
             let rest = bytes.get(i..).unwrap_or_default();
+            // A u8 always indexes the 256-entry table.
             i += rest.iter().position(|&c| STOP[usize::from(c)] & mask != 0).unwrap_or(rest.len());
             match bytes.get(i) {
                 None => {
