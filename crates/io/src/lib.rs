@@ -25,4 +25,4 @@ pub use config::{ClientAuth, ClientCert, ClientConfig, IoConfig, Limits, Listene
 pub use endpoint::{Io, IoStatsHandle};
 pub use error::{BindError, SendError, TlsConfigError, TransportErrorKind};
 pub use event::{BoundListener, Event, FlowId, Inbound, Outbound, TransportError};
-pub use shared::{IoCounters, IoStats};
+pub use shared::IoStats;

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use causeway_sip::framing::FramingLimits;
@@ -16,6 +17,9 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Limits;
 use crate::error::TransportErrorKind;
 use crate::event::{FlowId, Inbound};
+
+/// Least time between two warnings about misbehaving peers.
+const WARNING_INTERVAL: Duration = Duration::from_secs(10);
 
 /// What socket tasks tell the driver handle. Everything from one connection goes through the same channel, so the
 /// driver sees `Opened` before that connection's first message and `Closed` after its last.
@@ -36,6 +40,8 @@ pub(crate) struct Shared {
     pub(crate) cancel: CancellationToken,
     next_flow: AtomicU64,
     connections: ConnLimiter,
+    /// When the next warning about a misbehaving peer may be logged.
+    next_warning: Mutex<Option<Instant>>,
 }
 
 impl Shared {
@@ -51,7 +57,21 @@ impl Shared {
             cancel: CancellationToken::new(),
             next_flow: AtomicU64::new(1),
             connections: ConnLimiter::default(),
+            next_warning: Mutex::new(None),
         })
+    }
+
+    /// Whether a warning about a misbehaving peer may be logged now: at most one per [`WARNING_INTERVAL`], so a
+    /// peer that opens connection after connection to send garbage cannot flood the log. The counters still count
+    /// every event.
+    pub(crate) fn may_warn(&self) -> bool {
+        let now = Instant::now();
+        let mut next = self.next_warning.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if next.is_some_and(|at| now < at) {
+            return false;
+        }
+        *next = Some(now + WARNING_INTERVAL);
+        true
     }
 
     pub(crate) fn next_flow(&self) -> FlowId {
@@ -105,18 +125,18 @@ macro_rules! counters {
     ($($(#[doc = $doc:literal])* $name:ident,)*) => {
         /// Live transport counters, updated with relaxed atomics by every socket task.
         #[derive(Debug, Default)]
-        pub struct IoCounters {
+        pub(crate) struct IoCounters {
             $($(#[doc = $doc])* pub(crate) $name: AtomicU64,)*
         }
 
-        /// A point-in-time copy of [`IoCounters`], for logs and /metrics.
+        /// A point-in-time copy of the transport counters, for logs and /metrics.
         #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
         pub struct IoStats {
             $($(#[doc = $doc])* pub $name: u64,)*
         }
 
         impl IoCounters {
-            pub fn snapshot(&self) -> IoStats {
+            pub(crate) fn snapshot(&self) -> IoStats {
                 IoStats { $($name: self.$name.load(Ordering::Relaxed),)* }
             }
         }

@@ -26,6 +26,9 @@ use crate::tls::peer_names;
 const READ_CHUNK: usize = 4 * 1024;
 /// Queued messages are coalesced into one write up to this size.
 const WRITE_BATCH: usize = 64 * 1024;
+/// Longest a write may block on a peer that does not read: 64*T1, a transaction's whole life (RFC 3261 §17.1.2.2);
+/// after that nobody waits for the message any more.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(32);
 /// RFC 5626 §3.5.1: a ping is a double CRLF, the pong a single CRLF.
 const PONG: &[u8] = b"\r\n";
 
@@ -168,12 +171,16 @@ async fn finish(who: &Peer, end: End, shared: &Shared) {
         }
         End::Oversize => {
             bump(&shared.counters.oversize_closed);
-            tracing::warn!(peer = %who.peer, transport = %who.transport, "message over the size limit; connection closed");
+            if shared.may_warn() {
+                tracing::warn!(peer = %who.peer, transport = %who.transport, "message over the size limit; connection closed");
+            }
             None
         }
         End::Framing(e) => {
             bump(&shared.counters.framing_closed);
-            tracing::warn!(peer = %who.peer, transport = %who.transport, error = %e, "bad framing; connection closed");
+            if shared.may_warn() {
+                tracing::warn!(peer = %who.peer, transport = %who.transport, error = %e, "bad framing; connection closed");
+            }
             None
         }
         End::Read(kind) => Some(kind),
@@ -197,6 +204,7 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     // Registered once: a fresh `cancelled()` per wake-up would lock the token's waiter list every time.
     let cancelled = shared.cancel.cancelled();
     tokio::pin!(cancelled);
+    let write_limit = WRITE_TIMEOUT.min(limits.idle_timeout);
     let idle = tokio::time::sleep(limits.idle_timeout);
     tokio::pin!(idle);
     loop {
@@ -229,7 +237,7 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
             }
             queued = queue.recv() => {
                 let Some(first) = queued else { return End::Released };
-                if let Err(kind) = write_batch(&mut wr, first, &mut queue, limits.idle_timeout).await {
+                if let Err(kind) = write_batch(&mut wr, first, &mut queue, write_limit).await {
                     return End::Write(kind);
                 }
                 idle.as_mut().reset(Instant::now() + limits.idle_timeout);
@@ -254,7 +262,7 @@ async fn deframe<W: AsyncWrite + Unpin>(
                 buf.advance(len);
                 if ping {
                     bump(&shared.counters.keepalive_pongs);
-                    if let Err(e) = write_all(wr, PONG, shared.limits.idle_timeout).await {
+                    if let Err(e) = write_all(wr, PONG, WRITE_TIMEOUT.min(shared.limits.idle_timeout)).await {
                         return Some(End::Write(e));
                     }
                 }
