@@ -31,7 +31,7 @@ Environment:
 
 /// Causeway: a SIP collaboration edge.
 #[derive(Debug, Parser)]
-#[command(name = "causeway", version, about, after_help = EXAMPLES)]
+#[command(name = "causeway", version, about = "Causeway: a self-hosted SIP collaboration edge", after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
