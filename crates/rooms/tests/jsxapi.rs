@@ -12,22 +12,27 @@ fn check_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/jsxapi")
 }
 
-async fn ensure_node_modules() {
-    let dir = check_dir();
-    if dir.join("node_modules/jsxapi/package.json").exists() {
-        return;
-    }
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--ignore-scripts"])
-        .current_dir(&dir)
-        .status()
-        .await
-        .expect("npm must be installed to run the jsxapi test");
-    assert!(status.success(), "npm ci in {} failed: {status}", dir.display());
+/// Installs the pinned jsxapi once per test binary when scripts/install-deps.sh has not (both tests would
+/// otherwise race on `npm ci`).
+fn ensure_node_modules() {
+    static NPM_CI: std::sync::Once = std::sync::Once::new();
+    NPM_CI.call_once(|| {
+        let dir = check_dir();
+        if dir.join("node_modules/jsxapi/package.json").exists() {
+            return;
+        }
+        let status = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--ignore-scripts"])
+            .current_dir(&dir)
+            .status()
+            .expect("npm must be installed to run the jsxapi test (scripts/install-deps.sh)");
+        assert!(status.success(), "npm ci in {} failed: {status}", dir.display());
+    });
+    assert!(check_dir().join("node_modules/jsxapi/package.json").exists(), "jsxapi is not installed");
 }
 
 async fn run_check(tls: bool) {
-    ensure_node_modules().await;
+    ensure_node_modules();
     let sim = Simulator::start(SimConfig {
         listen: "127.0.0.1:0".parse().expect("addr"),
         displays: vec![(3840, 2160), (1920, 1080)],
