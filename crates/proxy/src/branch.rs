@@ -13,7 +13,8 @@ use std::fmt;
 /// RFC 3261 §8.1.1.7: every RFC 3261 branch starts with this.
 pub const MAGIC_COOKIE: &str = "z9hG4bK";
 /// Our prefix: the magic cookie plus a marker naming this implementation.
-const PREFIX: &[u8; 9] = b"z9hG4bKcw";
+pub(crate) const BRANCH_PREFIX: &str = "z9hG4bKcw";
+const PREFIX: &[u8] = BRANCH_PREFIX.as_bytes();
 const HASH_DIGITS: usize = 16;
 const COUNTER_DIGITS: usize = 8;
 const BRANCH_LEN: usize = PREFIX.len() + HASH_DIGITS + COUNTER_DIGITS;

@@ -107,7 +107,7 @@ impl Branch {
 #[derive(Debug)]
 pub(crate) enum Candidate {
     /// A response from branch `.0`, relayed with our Via removed.
-    Received(usize, Message),
+    Received(usize, Box<Message>),
     /// A response we generate (408 for a timeout, 503 for a transport error).
     Local,
 }

@@ -200,7 +200,7 @@ impl<L: Locator> Core<L> {
         self.counters.requests_received.add(method);
         match method {
             // ACKs and CANCELs are matched first (§17.2.3, §16.10); their events carry on.
-            Method::Ack | Method::Cancel => self.to_transactions(now, msg),
+            Method::Ack | Method::Cancel => self.hand_to_transactions(now, msg),
             _ => {
                 let Some(arrival) = self.arrival.clone() else { return };
                 let phases = Phases {
@@ -215,7 +215,7 @@ impl<L: Locator> Core<L> {
                     Decision::Drop => self.counters.dropped += 1,
                     Decision::Forward(plan) => {
                         self.pending = Some(plan);
-                        self.to_transactions(now, msg);
+                        self.hand_to_transactions(now, msg);
                     }
                 }
             }
@@ -226,12 +226,12 @@ impl<L: Locator> Core<L> {
         if let Some(status) = msg.status() {
             self.counters.responses_received.add(status);
         }
-        self.to_transactions(now, msg);
+        self.hand_to_transactions(now, msg);
     }
 
     /// Hand a message to the transaction layer. A request's peer is where its responses go
     /// (RFC 3261 §18.2.2 with RFC 3581 `rport`).
-    fn to_transactions(&mut self, now: Instant, msg: Message) {
+    fn hand_to_transactions(&mut self, now: Instant, msg: Message) {
         let Some(arrival) = self.arrival.clone() else { return };
         let peer = if msg.is_request() { response_peer(&msg, &arrival) } else { arrival_peer(&arrival) };
         if let Err(rejected) = self.txns.handle_message(now, msg, arrival.transport, peer) {

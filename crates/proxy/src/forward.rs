@@ -61,8 +61,8 @@ fn stamp_top_via(msg: &Message, peer: SocketAddr, edits: &mut Edits, scratch: &m
     Ok(())
 }
 
-/// Remove the Route values §16.4 consumed: the leading ones naming us and, after a strict
-/// router, the last one (now the Request-URI). Values of one field go in one edit so edits
+/// Remove the Route values §16.4 and §16.6 consumed: the `own` leading ones (ours, and a
+/// strict next hop's) and, after a strict previous hop, the last one (now the Request-URI). Values of one field go in one edit so edits
 /// never overlap at a comma.
 fn remove_routes(msg: &Message, own: usize, strict: bool, edits: &mut Edits) -> Result<(), EditError> {
     let values: SmallVec<[ValueRef<'_>; 4]> = msg.values(HeaderName::Route).filter_map(Result::ok).collect();
@@ -100,10 +100,26 @@ pub(crate) fn forward_request(
 ) -> Result<Bytes, EditError> {
     let mut edits = Edits::new();
     // Step 2 (and §16.4 strict-router handling).
-    if let Some(uri) = target.request_uri.as_deref().or(plan.strict_uri.as_deref()) {
-        edits.replace_request_uri(msg, uri)?;
+    let uri = target.request_uri.as_deref().or(plan.strict_uri.as_deref());
+    match &plan.strict_next {
+        // Step 6: a strict next hop gets its own URI as Request-URI, and the Request-URI
+        // becomes the last Route value.
+        Some(next) => {
+            edits.replace_request_uri(msg, next)?;
+            scratch.clear();
+            scratch.push('<');
+            scratch.push_str(uri.or(msg.request_uri_str()).unwrap_or_default());
+            scratch.push('>');
+            edits.append_header(msg, "Route", scratch)?;
+        }
+        None => {
+            if let Some(uri) = uri {
+                edits.replace_request_uri(msg, uri)?;
+            }
+        }
     }
-    remove_routes(msg, plan.own_routes, plan.strict_uri.is_some(), &mut edits)?;
+    let leading = plan.own_routes + usize::from(plan.strict_next.is_some());
+    remove_routes(msg, leading, plan.strict_uri.is_some(), &mut edits)?;
     // Step 3.
     match msg.max_forwards() {
         Ok(Some(n)) => {

@@ -215,7 +215,8 @@ mod tests {
         assert!(!id.is_ours(&sip("sip:127.0.0.1")));
         assert!(id.is_ours(&sip("sip:bob@example.com:9999")));
         assert!(id.is_ours(&sip("sip:EDGE.example.com;transport=tcp")));
-        assert!(id.is_ours(&sip("sip:x@192.0.2.1;maddr=127.0.0.1;transport=tls;port=1")) == false);
+        assert!(!id.is_ours(&sip("sip:x@192.0.2.1;maddr=127.0.0.1;transport=tls")), "maddr names us on the wrong port");
+        assert!(id.is_ours(&sip("sip:x@192.0.2.1:5071;maddr=127.0.0.1;transport=tls")), "maddr names us");
         assert!(id.is_ours(&sip("sips:127.0.0.1:5071")));
     }
 

@@ -17,7 +17,7 @@ use causeway_sip::{HeaderName, Message, Method, StatusCode, Transport};
 use smallvec::SmallVec;
 
 use crate::api::FlowId;
-use crate::branch::{Branch, BranchGenerator};
+use crate::branch::{Branch, BranchGenerator, BRANCH_PREFIX};
 use crate::identity::{flow_of, Identity};
 use crate::locate::{direct_next_hop, LocateError, Locator, RequestCtx, Target};
 
@@ -73,10 +73,13 @@ pub(crate) struct ForwardPlan {
     pub(crate) strict_uri: Option<String>,
     /// Leading Route values naming us, to remove (§16.4).
     pub(crate) own_routes: usize,
+    /// The next hop is a strict router (§16.6 step 6): its Route value (this text) becomes
+    /// the Request-URI and the Request-URI goes to the end of the Route set.
+    pub(crate) strict_next: Option<String>,
     /// The listener the last of our Route values named: in-dialog requests leave from it.
     pub(crate) egress_listener: Option<usize>,
     /// The branches (§16.5 target set).
-    pub(crate) targets: SmallVec<[Target; 2]>,
+    pub(crate) targets: Vec<Target>,
     /// Record-Route this request (§16.6 step 4).
     pub(crate) record_route: bool,
 }
@@ -99,10 +102,10 @@ fn creates_dialog(method: &Method) -> bool {
 /// received, To and From tags, Call-ID, CSeq number, the Via's sent-by and branch, and every
 /// Route, Proxy-Require and Proxy-Authorization value (a change in any of them makes a
 /// returning request a spiral, not a loop).
-pub(crate) fn loop_hash(ids: &BranchGenerator, msg: &Message, via: &Via<'_>) -> u64 {
+pub(crate) fn loop_hash(ids: &BranchGenerator, msg: &Message, via: &Via<'_>, to_tag: Option<&str>) -> u64 {
     let mut h = ids.loop_hasher();
     h.field(msg.request_uri_str().unwrap_or_default().as_bytes())
-        .field(msg.to_tag().ok().flatten().unwrap_or_default().as_bytes())
+        .field(to_tag.unwrap_or_default().as_bytes())
         .field(msg.from_tag().ok().flatten().unwrap_or_default().as_bytes())
         .field(msg.call_id().unwrap_or_default().as_bytes())
         .number(msg.cseq().map_or(0, |c| u64::from(c.seq)))
@@ -136,11 +139,16 @@ impl<L: Locator> Phases<'_, L> {
         let Some(request_uri) = request_uri else {
             return refuse(LocalReply::status(StatusCode::BAD_REQUEST));
         };
-        // §16.3 step 4: loop detection.
-        let vias: SmallVec<[Via<'_>; 4]> = msg.vias().filter_map(Result::ok).collect();
-        let Some(top) = vias.first() else { return refuse(LocalReply::status(StatusCode::BAD_REQUEST)) };
-        let hash = loop_hash(self.ids, msg, top);
-        if self.is_loop(msg, &vias) {
+        if request_uri.as_sip().is_some_and(|u| u.headers().is_some()) {
+            // §19.1.1: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
+            return refuse(reply_with(StatusCode::BAD_REQUEST, "Request-URI carries headers"));
+        }
+        // §16.3 step 4: loop detection. Only a Via carrying one of our branches can be ours,
+        // so the other Vias are parsed only when the raw text shows one.
+        let Ok(top) = msg.top_via() else { return refuse(LocalReply::status(StatusCode::BAD_REQUEST)) };
+        let to_tag = msg.to_tag().ok().flatten();
+        let hash = loop_hash(self.ids, msg, &top, to_tag);
+        if self.is_loop(msg, to_tag) {
             return refuse(LocalReply::status(StatusCode::LOOP_DETECTED));
         }
         // §16.4: Route processing.
@@ -173,11 +181,12 @@ impl<L: Locator> Phases<'_, L> {
             flow_hint = flow_of(r).filter(|f| Some(*f) != arrival.flow);
         }
         let next_route = routes.get(own_routes).copied();
+        let strict_next = next_route.filter(|r| !r.is_loose_router()).map(|r| r.to_string());
         let uri_is_ours = uri.as_sip().is_some_and(|u| self.identity.is_ours(u));
         if *method == Method::Options && next_route.is_none() && uri_is_ours && uri.as_sip().is_some_and(|u| u.user().is_none()) {
             return Decision::OptionsOk;
         }
-        let in_dialog = msg.to_tag().ok().flatten().is_some();
+        let in_dialog = to_tag.is_some();
         let fallback = egress_listener.and_then(|i| self.identity.listener(i)).map_or(Transport::Udp, |l| l.transport);
         // §16.6 steps 6-7: a Route, or an in-dialog target given as an address, is the next hop.
         let direct = match (&next_route, uri.as_sip()) {
@@ -185,10 +194,10 @@ impl<L: Locator> Phases<'_, L> {
             (None, Some(target)) if in_dialog && !uri_is_ours => direct_next_hop(target, fallback),
             _ => None,
         };
-        let targets: SmallVec<[Target; 2]> = match direct {
+        let targets: Vec<Target> = match direct {
             Some(mut next_hop) => {
                 next_hop.flow = flow_hint;
-                smallvec::smallvec![Target { request_uri: None, next_hop }]
+                vec![Target { request_uri: None, next_hop }]
             }
             None => {
                 let ctx = RequestCtx {
@@ -202,7 +211,7 @@ impl<L: Locator> Phases<'_, L> {
                     route: next_route,
                 };
                 match self.locator.locate(msg, &ctx) {
-                    Ok(t) if !t.is_empty() => t.into_iter().collect(),
+                    Ok(t) if !t.is_empty() => t,
                     Ok(_) => return refuse(LocalReply::status(LocateError::NoRoute.status())),
                     Err(e) => return refuse(LocalReply::status(e.status())),
                 }
@@ -212,6 +221,7 @@ impl<L: Locator> Phases<'_, L> {
             loop_hash: hash,
             strict_uri,
             own_routes,
+            strict_next,
             egress_listener,
             targets,
             record_route: self.record_route && !in_dialog && creates_dialog(method),
@@ -220,14 +230,20 @@ impl<L: Locator> Phases<'_, L> {
 
     /// §16.3 step 4: a Via of ours whose branch carries the hash this request would get with
     /// the Via below it as topmost (the one that was topmost when we forwarded it before).
-    fn is_loop(&self, msg: &Message, vias: &[Via<'_>]) -> bool {
+    fn is_loop(&self, msg: &Message, to_tag: Option<&str>) -> bool {
+        let marked = msg.headers_named(HeaderName::Via).any(|h| memchr::memmem::find(h.value, BRANCH_PREFIX.as_bytes()).is_some());
+        if !marked {
+            return false;
+        }
+        let vias: SmallVec<[Via<'_>; 4]> = msg.vias().filter_map(Result::ok).collect();
         vias.iter().zip(vias.iter().skip(1)).any(|(ours, below)| {
             let Some(theirs) = ours.branch().and_then(Branch::loop_hash_of) else { return false };
             let transport = match ours.transport() {
                 causeway_sip::header::via::ViaTransport::Known(t) => t,
                 causeway_sip::header::via::ViaTransport::Other(_) => return false,
             };
-            self.identity.sent_by_listener(&ours.host(), ours.port(), transport).is_some() && loop_hash(self.ids, msg, below) == theirs
+            self.identity.sent_by_listener(&ours.host(), ours.port(), transport).is_some()
+                && loop_hash(self.ids, msg, below, to_tag) == theirs
         })
     }
 }

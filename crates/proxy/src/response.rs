@@ -82,7 +82,7 @@ impl<L: Locator> Core<L> {
                 ctx.challenges.extend(found);
             }
             let global = status.class() == 6;
-            ctx.best.offer(status, Candidate::Received(b, response));
+            ctx.best.offer(status, Candidate::Received(b, Box::new(response)));
             if global && is_invite {
                 // §16.7 step 5: a 6xx is not forwarded yet, but ends the search.
                 self.cancel_branches(now, id, &CancelReason::GlobalFailure(status), Some(b));

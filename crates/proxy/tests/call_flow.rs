@@ -184,6 +184,26 @@ fn rfc3261_18_3_content_length_is_added_when_a_datagram_without_one_goes_out_ove
     assert_eq!(fwd.content_length(), Some(0));
 }
 
+#[test]
+fn rfc3261_16_4_a_request_from_a_strict_router_gets_its_request_uri_back() {
+    let mut sim = Sim::new();
+    // A strict router put our Record-Route URI in the Request-URI and the target last in Route.
+    let bye = "BYE sip:127.0.0.1:5060;transport=udp;lr SIP/2.0\n\
+               Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKs1\n\
+               Route: <sip:bob@192.0.2.20:5060>\n\
+               Max-Forwards: 70\n\
+               From: <sip:alice@example.org>;tag=a\n\
+               To: <sip:bob@example.com>;tag=b\n\
+               Call-ID: strict\n\
+               CSeq: 2 BYE\n\
+               Content-Length: 0\n\n";
+    sim.udp(ALICE, bye);
+    let (dst, fwd) = sim.one();
+    assert_eq!(dst, BOB);
+    assert_eq!(fwd.request_uri_str(), Some("sip:bob@192.0.2.20:5060"));
+    assert_eq!(values(&fwd, HeaderName::Route), Vec::<String>::new());
+}
+
 /// `SocketAddr` with another port.
 trait SocketAddrExt {
     fn with_port(self, port: u16) -> std::net::SocketAddr;
