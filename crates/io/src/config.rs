@@ -112,6 +112,9 @@ pub struct Limits {
     /// Received messages and events queued for the driver. UDP datagrams arriving when it is full are dropped and
     /// counted; stream readers wait instead (TCP back-pressure).
     pub event_queue: usize,
+    /// Bytes of received messages waiting for the driver. While more are waiting, UDP datagrams are dropped and
+    /// counted, so a flood of large datagrams cannot hold more memory than this while the driver is behind.
+    pub event_queue_bytes: usize,
     /// SO_RCVBUF and SO_SNDBUF asked for on UDP sockets (the kernel may cap it at net.core.rmem_max/wmem_max).
     pub udp_socket_buffer: usize,
 }
@@ -126,6 +129,7 @@ impl Default for Limits {
             tls_handshake_timeout: Duration::from_secs(10),
             send_queue: 1024,
             event_queue: 65_536,
+            event_queue_bytes: 32 << 20,
             udp_socket_buffer: 4 << 20,
         }
     }

@@ -165,7 +165,10 @@ impl Io {
 
     fn handle(&mut self, note: Note) -> Option<Event> {
         match note {
-            Note::Message(inbound) => Some(Event::Message(inbound)),
+            Note::Message(inbound) => {
+                self.shared.release(inbound.bytes.len());
+                Some(Event::Message(inbound))
+            }
             Note::Opened { flow, transport, peer, queue } => {
                 self.table.insert(flow, transport, peer, queue);
                 None

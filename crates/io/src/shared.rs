@@ -39,6 +39,8 @@ pub(crate) struct Shared {
     pub(crate) notes: mpsc::Sender<Note>,
     pub(crate) cancel: CancellationToken,
     next_flow: AtomicU64,
+    /// Bytes of [`Note::Message`]s sent to the driver and not yet taken by it.
+    queued_bytes: AtomicUsize,
     connections: ConnLimiter,
     /// When the next warning about a misbehaving peer may be logged.
     next_warning: Mutex<Option<Instant>>,
@@ -56,6 +58,7 @@ impl Shared {
             notes,
             cancel: CancellationToken::new(),
             next_flow: AtomicU64::new(1),
+            queued_bytes: AtomicUsize::new(0),
             connections: ConnLimiter::default(),
             next_warning: Mutex::new(None),
         })
@@ -76,6 +79,27 @@ impl Shared {
 
     pub(crate) fn next_flow(&self) -> FlowId {
         FlowId::from_raw(self.next_flow.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Reserves room for a received datagram in the driver's queue, unless the byte budget is spent.
+    pub(crate) fn reserve_datagram(&self, len: usize) -> bool {
+        let before = self.queued_bytes.fetch_add(len, Ordering::Relaxed);
+        if before.saturating_add(len) > self.limits.event_queue_bytes {
+            self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Counts a stream message into the queue: streams wait for room in the channel instead of dropping, but
+    /// their bytes still hold UDP back.
+    pub(crate) fn reserve_stream(&self, len: usize) {
+        self.queued_bytes.fetch_add(len, Ordering::Relaxed);
+    }
+
+    /// The driver took (or the channel dropped) a message of `len` bytes.
+    pub(crate) fn release(&self, len: usize) {
+        self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
     }
 
     /// Admits an accepted connection from `ip` if neither the total nor the per-IP limit is reached.

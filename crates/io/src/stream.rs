@@ -273,6 +273,7 @@ async fn deframe<W: AsyncWrite + Unpin>(
                 }
                 let bytes = buf.split_to(len).freeze();
                 bump(&shared.counters.stream_received);
+                shared.reserve_stream(len);
                 let inbound = Inbound { bytes, ..template.clone() };
                 // Waiting here is TCP back-pressure: the peer is not read while the driver is behind.
                 if shared.notes.send(Note::Message(inbound)).await.is_err() {

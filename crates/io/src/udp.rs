@@ -74,11 +74,18 @@ pub(crate) async fn receive(socket: UdpSocket, local: SocketAddr, shared: Arc<Sh
             if bytes.iter().all(|b| matches!(b, b'\r' | b'\n')) {
                 continue;
             }
+            if !shared.reserve_datagram(len) {
+                bump(&shared.counters.udp_dropped);
+                continue;
+            }
             let inbound =
                 Inbound { bytes, transport: Transport::Udp, local, peer, flow: None, tls_peer_names: None };
             match shared.notes.try_send(Note::Message(inbound)) {
                 Ok(()) => {}
-                Err(TrySendError::Full(_)) => bump(&shared.counters.udp_dropped),
+                Err(TrySendError::Full(_)) => {
+                    shared.release(len);
+                    bump(&shared.counters.udp_dropped);
+                }
                 Err(TrySendError::Closed(_)) => return,
             }
         }
