@@ -145,10 +145,7 @@ impl HeaderName {
             (10, b'u') => Self::UserAgent,
             _ => return Self::from_bytes_slow(name),
         };
-        // `| 0x20` lowers ASCII letters and leaves '-' and digits alone; for token bytes
-        // (validated by the indexer) it matches exactly the case-insensitive comparison.
-        let lower = guess.lower();
-        if lower.len() == name.len() && name.iter().zip(lower).all(|(a, b)| a | 0x20 == *b) {
+        if eq_folded(name, guess.lower()) {
             guess
         } else {
             Self::from_bytes_slow(name)
@@ -191,6 +188,25 @@ impl HeaderName {
                 | Self::Warning
         )
     }
+}
+
+/// `name` equals the lower-case `lower` ignoring ASCII case, eight bytes at a time. `| 0x20`
+/// lowers letters and leaves '-' and digits unchanged; for token bytes (the indexer has
+/// checked them) this is exactly a case-insensitive comparison.
+fn eq_folded(name: &[u8], lower: &[u8]) -> bool {
+    const FOLD: u64 = 0x2020_2020_2020_2020;
+    if name.len() != lower.len() {
+        return false;
+    }
+    let mut a = name.chunks_exact(8);
+    let mut b = lower.chunks_exact(8);
+    for (x, y) in a.by_ref().zip(b.by_ref()) {
+        let (Ok(x), Ok(y)) = (<[u8; 8]>::try_from(x), <[u8; 8]>::try_from(y)) else { return false };
+        if u64::from_ne_bytes(x) | FOLD != u64::from_ne_bytes(y) {
+            return false;
+        }
+    }
+    a.remainder().iter().zip(b.remainder()).all(|(x, y)| x | 0x20 == *y)
 }
 
 impl fmt::Display for HeaderName {
