@@ -4,6 +4,8 @@
 //! so a stale reference (a late event after the context ended) is detected, never confused
 //! with a newer context that reuses the slot.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -94,6 +96,21 @@ pub(crate) struct Branch {
     pub(crate) cancel: Cancel,
     /// Timer C (§16.6 step 11), or after a CANCEL the §9.1 give-up time.
     pub(crate) deadline: Option<Instant>,
+    /// The time of this branch's one entry in the deadline heap, if it has one. Restarting
+    /// Timer C on every provisional only moves `deadline`; the entry is re-queued when it
+    /// surfaces, so a peer sending many provisionals cannot grow the heap.
+    pub(crate) queued: Option<Instant>,
+}
+
+impl Branch {
+    /// Set the deadline to `at`, queueing an entry unless one is queued no later than `at`.
+    pub(crate) fn arm(&mut self, at: Instant, id: CtxId, b: usize, heap: &mut BinaryHeap<Reverse<(Instant, CtxId, usize)>>) {
+        self.deadline = Some(at);
+        if self.queued.is_none_or(|q| at < q) {
+            heap.push(Reverse((at, id, b)));
+            self.queued = Some(at);
+        }
+    }
 }
 
 impl Branch {
@@ -156,6 +173,24 @@ pub(crate) fn ctx_in(ctxs: &mut slab::Slab<ProxyCtx>, id: CtxId) -> Option<&mut 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn restarting_timer_c_keeps_one_heap_entry_per_branch() {
+        let t0 = Instant::now();
+        let addr = SocketAddr::from(([192, 0, 2, 1], 5060));
+        let peer = Peer { transport: Transport::Udp, local: addr, destination: addr, flow: None };
+        let mut b = Branch { txn: None, peer, state: BranchState::Proceeding, cancel: Cancel::No, deadline: None, queued: None };
+        let id = CtxId { index: 0, generation: 1 };
+        let mut heap = BinaryHeap::new();
+        for s in 1..=100 {
+            b.arm(t0 + Duration::from_secs(180 + s), id, 0, &mut heap);
+        }
+        assert_eq!((heap.len(), b.deadline), (1, Some(t0 + Duration::from_secs(280))));
+        // An earlier deadline (the §9.1 give-up after a CANCEL) needs its own entry.
+        b.arm(t0 + Duration::from_secs(32), id, 0, &mut heap);
+        assert_eq!((heap.len(), b.queued), (2, Some(t0 + Duration::from_secs(32))));
+    }
 
     #[test]
     fn rfc3326_reason_values() {

@@ -120,14 +120,16 @@ impl<L: Locator> Core<L> {
                 if let Some(m) = &method {
                     self.counters.requests_sent.add(m);
                 }
-                let deadline = is_invite.then(|| now + self.config.timers.timer_c);
-                let Some(ctx) = self.ctx_mut(id) else { return };
+                let timer_c = now + self.config.timers.timer_c;
+                let Some(ctx) = ctx_in(&mut self.ctxs, id) else { return };
                 let b = ctx.branches.len();
-                ctx.branches.push(Branch { txn: Some(txn), peer, state: BranchState::Calling, cancel: Cancel::No, deadline });
-                self.by_client.insert(txn, (id, b));
-                if let Some(at) = deadline {
-                    self.deadlines.push(Reverse((at, id, b)));
+                let mut branch =
+                    Branch { txn: Some(txn), peer, state: BranchState::Calling, cancel: Cancel::No, deadline: None, queued: None };
+                if is_invite {
+                    branch.arm(timer_c, id, b, &mut self.deadlines);
                 }
+                ctx.branches.push(branch);
+                self.by_client.insert(txn, (id, b));
             }
             Err(error) => {
                 tracing::warn!(%error, "cannot start a client transaction");
@@ -146,7 +148,7 @@ impl<L: Locator> Core<L> {
             destination: target.next_hop.address,
             flow: None,
         };
-        ctx.branches.push(Branch { txn: None, peer, state: BranchState::Done(status), cancel: Cancel::No, deadline: None });
+        ctx.branches.push(Branch { txn: None, peer, state: BranchState::Done(status), cancel: Cancel::No, deadline: None, queued: None });
         ctx.best.offer(status, Candidate::Local);
     }
 
@@ -186,9 +188,8 @@ impl<L: Locator> Core<L> {
             .and_then(|invite| cancel_for(&invite, reason.header().as_deref()))
             .and_then(|c| c.into_message());
         branch.cancel = Cancel::Sent;
-        branch.deadline = Some(give_up);
+        branch.arm(give_up, id, b, &mut self.deadlines);
         let peer = branch.peer;
-        self.deadlines.push(Reverse((give_up, id, b)));
         match cancel {
             Ok(cancel) => match self.txns.start_client(now, cancel, peer.transport, peer) {
                 Ok(_) => self.counters.requests_sent.add(&Method::Cancel),
@@ -224,12 +225,21 @@ impl<L: Locator> Core<L> {
                 break;
             }
             self.deadlines.pop();
-            let Some(ctx) = self.ctx_mut(id) else { continue };
+            let Some(ctx) = ctx_in(&mut self.ctxs, id) else { continue };
             let Some(branch) = ctx.branches.get_mut(b) else { continue };
-            if branch.deadline != Some(at) || branch.is_settled() {
+            if branch.queued != Some(at) {
                 continue;
             }
-            branch.deadline = None;
+            branch.queued = None;
+            match branch.deadline {
+                _ if branch.is_settled() => continue,
+                None => continue,
+                Some(later) if later > now => {
+                    branch.arm(later, id, b, &mut self.deadlines);
+                    continue;
+                }
+                Some(_) => branch.deadline = None,
+            }
             let cancel_now = branch.state == BranchState::Proceeding && !matches!(branch.cancel, Cancel::Sent);
             if cancel_now {
                 // §16.6 step 11: Timer C with a provisional received: CANCEL the branch.

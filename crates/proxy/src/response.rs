@@ -3,7 +3,6 @@
 //! held until all branches are done, then the best one is sent (§16.7 step 6), with the
 //! challenges of every 401/407 gathered into it (step 7) and a 503 turned into 500.
 
-use std::cmp::Reverse;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -12,7 +11,7 @@ use causeway_sip::{HeaderName, Message, Method, StatusCode};
 use causeway_txn::TxnId;
 
 use crate::best::upstream_code;
-use crate::context::{BranchState, Cancel, CancelReason, Candidate, CtxId};
+use crate::context::{ctx_in, BranchState, Cancel, CancelReason, Candidate, CtxId};
 use crate::core::Core;
 use crate::forward::relay_response;
 use crate::locate::Locator;
@@ -30,7 +29,7 @@ impl<L: Locator> Core<L> {
             return;
         };
         let timer_c = self.config.timers.timer_c;
-        let Some(ctx) = self.ctx_mut(id) else { return };
+        let Some(ctx) = ctx_in(&mut self.ctxs, id) else { return };
         let is_invite = ctx.is_invite;
         let Some(branch) = ctx.branches.get_mut(b) else { return };
         if status.is_provisional() {
@@ -38,19 +37,14 @@ impl<L: Locator> Core<L> {
                 branch.state = BranchState::Proceeding;
             }
             // §16.7 step 2: a provisional restarts Timer C (not while a CANCEL is out).
-            let restart = is_invite && matches!(branch.cancel, Cancel::No | Cancel::Pending(_));
-            if restart {
-                branch.deadline = Some(now + timer_c);
+            if is_invite && matches!(branch.cancel, Cancel::No | Cancel::Pending(_)) {
+                branch.arm(now + timer_c, id, b, &mut self.deadlines);
             }
-            let deadline = branch.deadline.filter(|_| restart);
             let pending = match &branch.cancel {
                 Cancel::Pending(reason) => Some(reason.clone()),
                 Cancel::No | Cancel::Sent => None,
             };
             let relay = status != StatusCode::TRYING && !ctx.final_sent;
-            if let Some(at) = deadline {
-                self.deadlines.push(Reverse((at, id, b)));
-            }
             if let Some(reason) = pending {
                 self.send_cancel(now, id, b, &reason);
             }
