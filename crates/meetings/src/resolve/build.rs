@@ -96,7 +96,7 @@ fn zoom_id(l: &Located<'_>) -> Option<String> {
 /// The meeting ID a label at `l` belongs to: nearest ID before it in its source, else after, else the only one.
 fn owner(located: &[Located<'_>], l: &Located<'_>, ids: &[String]) -> Option<String> {
     let same = || located.iter().filter(|o| o.source == l.source).filter_map(|o| zoom_id(o).map(|id| (o.fact.pos, id)));
-    let before = same().filter(|(pos, _)| *pos < l.fact.pos).last();
+    let before = same().take_while(|(pos, _)| *pos < l.fact.pos).last();
     let after = || same().find(|(pos, _)| *pos > l.fact.pos);
     before.or_else(after).map(|(_, id)| id).or_else(|| (ids.len() == 1).then(|| ids.first().cloned()).flatten())
 }

@@ -74,6 +74,9 @@ re!(VIDEO_LABEL, r"(?i)\b(sip|video|vtc|h\.?323|dial|system|endpoint|room device
 /// `<name>.webex.com` hosts that are not customer meeting sites.
 const NOT_SITES: &[&str] = &["m", "www", "help", "signin", "web", "api", "idbroker", "settings", "collaborationhelp", "status"];
 
+/// A label pattern, its name, and how its captured value becomes a fact.
+type Labelled = (&'static LazyLock<Option<Regex>>, &'static str, fn(&str) -> FactKind);
+
 fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
@@ -129,7 +132,7 @@ pub(crate) fn scan(text: &str, video_domain: &dyn Fn(&str) -> Option<Platform>) 
         };
         push(FactKind::Anchor(platform), word.start(), "platform-name", word.as_str());
     }
-    let labelled: [(&LazyLock<Option<Regex>>, &'static str, fn(&str) -> FactKind); 4] = [
+    let labelled: [Labelled; 4] = [
         (&MEETING_ID, "meeting-id-label", |v| FactKind::MeetingId(digits(v))),
         (&PASSCODE, "passcode-label", |v| FactKind::Passcode(v.to_owned())),
         (&HOST_KEY, "host-key-label", |v| FactKind::HostKey(v.to_owned())),
