@@ -134,3 +134,31 @@ fn rfc4475_3_1_1_11_strict_route_next_hop_gets_the_request_uri_moved() {
     assert_eq!(values(&fwd, causeway_sip::HeaderName::Route), ["<sip:kumiko@example.org>"]);
     assert!(fwd.body().len() > 400, "the binary multipart body is untouched");
 }
+
+#[test]
+fn truncated_and_mutated_torture_messages_never_panic_the_core() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/rfc4475");
+    let mut sim = Sim::new();
+    let mut fed = 0u32;
+    for (file, _) in EXPECTED {
+        let bytes = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        for cut in (0..bytes.len()).step_by(11) {
+            sim.deliver(Transport::Udp, PROXY, ALICE, None, Bytes::copy_from_slice(&bytes[..cut]));
+            fed += 1;
+        }
+        for (i, at) in (0..bytes.len()).step_by(13).enumerate() {
+            let mut m = bytes.clone();
+            m[at] = [b'\r', b'\n', b':', b';', b',', b'<', b'>', b'"', 0, 0xff][i % 10];
+            for transport in [Transport::Udp, Transport::Tcp] {
+                sim.deliver(transport, PROXY, BOB, None, Bytes::from(m.clone()));
+                fed += 1;
+            }
+        }
+    }
+    // Let every timer the garbage started run out.
+    sim.advance(std::time::Duration::from_secs(300));
+    sim.take();
+    let c = sim.core.counters();
+    assert!(fed > 5000);
+    assert_eq!((c.contexts_alive, c.transactions_alive), (0, 0), "no state outlives its timers");
+}
