@@ -101,10 +101,20 @@ pub enum ClientError {
         /// The device's error.
         error: RpcError,
     },
+    /// The device sent more than [`MAX_QUEUED_EVENTS`] feedback events while a request was pending.
+    #[error("device flooded feedback events while waiting for {method}")]
+    FeedbackFlood {
+        /// The request method.
+        method: String,
+    },
     /// The device sent something that is not JSON-RPC.
     #[error("device sent an unreadable message: {0}")]
     BadMessage(RpcError),
 }
+
+/// Most feedback events kept while waiting for an answer; a device flooding more is treated as broken (the
+/// session ends and the next one reads the state afresh) rather than allowed to grow memory.
+pub const MAX_QUEUED_EVENTS: usize = 4096;
 
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
@@ -181,6 +191,9 @@ impl XapiClient {
                         return Err(ClientError::Rpc { method: method.to_owned(), error })
                     }
                     Message::Request { id: None, method: m, params } if m == "xFeedback/Event" => {
+                        if self.queued.len() >= MAX_QUEUED_EVENTS {
+                            return Err(ClientError::FeedbackFlood { method: method.to_owned() });
+                        }
                         self.queued.push_back(params);
                     }
                     other => tracing::debug!(url = %self.url, message = ?other, "ignoring unexpected xAPI message"),

@@ -6,10 +6,10 @@ mod config;
 mod room;
 mod sync;
 
-pub use client::{ClientError, DeviceTarget, TlsVerify, XapiClient};
+pub use client::{ClientError, DeviceTarget, TlsVerify, XapiClient, MAX_QUEUED_EVENTS};
 pub use config::{ConfigError, ControllerConfig, RoomConfig, Settings};
 pub use room::{spawn_room, RoomHandle, RoomState, MAX_PUSHED_BOOKINGS};
-pub use sync::{panel_xml, FeedbackSync, PANEL_CLICKED, STATUS_QUERIES};
+pub use sync::{panel_xml, FeedbackSync, MAX_MIRROR_ENTRIES, PANEL_CLICKED, STATUS_QUERIES};
 
 use std::time::Duration;
 

@@ -46,10 +46,15 @@ fn is_ghost(v: &Value) -> bool {
     v.get("ghost").and_then(Value::as_str) == Some("True")
 }
 
+/// Most entries kept per array in the mirror (devices have a handful of outputs and presentation instances;
+/// a device reporting more cannot grow the controller's memory).
+pub const MAX_MIRROR_ENTRIES: usize = 64;
+
 fn prune_ghosts(v: &mut Value) {
     match v {
         Value::Array(items) => {
             items.retain(|e| !is_ghost(e));
+            items.truncate(MAX_MIRROR_ENTRIES);
             items.iter_mut().for_each(prune_ghosts);
         }
         Value::Object(map) => map.values_mut().for_each(prune_ghosts),
@@ -174,6 +179,15 @@ mod tests {
         assert!(!sync.apply(&other).contains(&Input::SwapPressed));
         let ours = json!({"Event": {"UserInterface": {"Extensions": {"Panel": {"Clicked": {"PanelId": "swap"}}}}}});
         assert!(sync.apply(&ours).contains(&Input::SwapPressed));
+    }
+
+    #[test]
+    fn a_device_reporting_absurd_numbers_of_outputs_cannot_grow_the_mirror() {
+        let mut sync = FeedbackSync::new("swap");
+        let many: Vec<Value> = (1..=1000).map(|id| json!({"id": id, "Connected": "True"})).collect();
+        let event = json!({"Status": {"Video": {"Output": {"Connector": many}}}});
+        let displays = sync.apply(&event).iter().filter(|i| matches!(i, Input::Display { .. })).count();
+        assert_eq!(displays, MAX_MIRROR_ENTRIES);
     }
 
     #[test]

@@ -15,6 +15,8 @@ pub const MAX_BOOKINGS: usize = 500;
 pub const MAX_PANELS: usize = 64;
 /// Most simultaneous calls, and most local presentation instances.
 pub const MAX_CALLS: u64 = 8;
+/// Highest output connector number a simulated device has.
+pub const MAX_CONNECTORS: u64 = 16;
 /// Largest accepted command body (panel XML, booking JSON), in bytes.
 pub const MAX_BODY: usize = 256 * 1024;
 
@@ -388,7 +390,16 @@ impl Device {
         match op {
             Control::LocalShare { active } => self.local_share(active, 2)?,
             Control::RemoteShare { active } => self.set_mode(active),
-            Control::Display { connector, connected, width, height } => self.plug(connector, connected, width, height),
+            Control::Display { connector, connected, width, height } => {
+                if !(1..=MAX_CONNECTORS).contains(&connector) {
+                    return Err(RpcError::new(
+                        rpc::INVALID_PARAMS,
+                        "Invalid or missing parameters",
+                        format!("Connector must be 1..={MAX_CONNECTORS}"),
+                    ));
+                }
+                self.plug(connector, connected, width, height)
+            }
             Control::PanelClick { panel_id } => {
                 if !self.panels.contains_key(&panel_id) {
                     return Err(RpcError::new(rpc::COMMAND_ERROR, "No such panel", panel_id));

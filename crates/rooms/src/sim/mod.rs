@@ -6,5 +6,5 @@ mod device;
 mod server;
 pub mod wire;
 
-pub use device::{Control, Device, MAX_BODY, MAX_BOOKINGS, MAX_CALLS, MAX_PANELS};
+pub use device::{Control, Device, MAX_BODY, MAX_BOOKINGS, MAX_CALLS, MAX_CONNECTORS, MAX_PANELS};
 pub use server::{Fault, FaultAction, SimConfig, SimError, Simulator, MAX_MESSAGE, MAX_SUBSCRIPTIONS};

@@ -303,11 +303,15 @@ where
                             Some(FaultAction::Error) => id.map(|id| rpc::response(id, Err(RpcError::new(
                                 rpc::COMMAND_ERROR, "Simulated failure", format!("fault injected for {method}"))))),
                             None => {
-                                let outcome = handle(&shared, &mut subs, &mut next_sub, &method, &params);
-                                if let (Ok((_, Some(initial))), Some(_)) = (&outcome, &id) {
-                                    ws.send(WsMessage::text(rpc::notification("xFeedback/Event", initial.clone()))).await?;
+                                let (outcome, initial) = match handle(&shared, &mut subs, &mut next_sub, &method, &params) {
+                                    Ok((value, initial)) => (Ok(value), initial),
+                                    Err(e) => (Err(e), None),
+                                };
+                                if let Some(id) = id {
+                                    ws.send(WsMessage::text(rpc::response(id, outcome))).await?;
                                 }
-                                id.map(|id| rpc::response(id, outcome.map(|(v, _)| v)))
+                                // After the {Id} answer: jsxapi only listens once it knows the subscription id.
+                                initial.map(|event| rpc::notification("xFeedback/Event", event))
                             }
                         }
                     }
@@ -338,7 +342,8 @@ where
     }
 }
 
-/// Answers one request; the second value is an initial feedback event to send first (`NotifyCurrentValue`).
+/// Answers one request; the second value is an initial feedback event to send after the answer
+/// (`NotifyCurrentValue`).
 fn handle(
     shared: &Shared,
     subs: &mut Vec<(u64, Path)>,

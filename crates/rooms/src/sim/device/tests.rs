@@ -140,3 +140,13 @@ fn unknown_methods_and_limits_are_errors_not_crashes() {
     let q = d.handle_request("xQuery", &json!({"Query": ["Status", "Call", "**", "RemoteNumber"]})).expect("query");
     assert_eq!(q["Status"]["Call"].as_array().map(Vec::len), Some(MAX_CALLS as usize));
 }
+
+#[test]
+fn control_rejects_connectors_out_of_range() {
+    let mut d = Device::new(&[]);
+    for connector in [0, MAX_CONNECTORS + 1] {
+        let op = Control::Display { connector, connected: true, width: 1920, height: 1080 };
+        assert_eq!(code(d.control(op)), rpc::INVALID_PARAMS);
+    }
+    assert_eq!(d.take_delta(), None);
+}
