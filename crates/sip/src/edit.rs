@@ -152,7 +152,10 @@ impl Edits {
     /// `received`/`rport` on the top Via (RFC 3261 §18.2.1, RFC 3581 §4).
     pub fn set_param(&mut self, msg: &Message, v: &ValueRef<'_>, name: &str, value: Option<&str>) -> Result<(), EditError> {
         let base = v.text.as_ptr() as usize;
-        let params = crate::scan::find(v.text, b';').and_then(|i| Params::header(v.text.get(i + 1..).unwrap_or_default()).ok());
+        // Header parameters start at the first `;` after a `<...>` URI, if there is one.
+        let after_uri = memchr::memrchr(b'>', v.text.as_bytes()).map_or(0, |i| i + 1);
+        let params = crate::scan::find(v.text.get(after_uri..).unwrap_or_default(), b';')
+            .and_then(|i| Params::header(v.text.get(after_uri + i + 1..).unwrap_or_default()).ok());
         let existing = params.and_then(|p| p.iter().find(|p| p.name.eq_ignore_ascii_case(name)));
         let off = |s: &str| v.span.start as usize + (s.as_ptr() as usize).saturating_sub(base);
         match existing {

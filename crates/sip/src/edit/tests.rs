@@ -114,3 +114,14 @@ fn conflicting_or_foreign_edits_are_refused() {
     let resp = msg(b"SIP/2.0 200 OK\r\nl: 0\r\n\r\n");
     assert_eq!(Edits::new().replace_request_uri(&resp, "sip:x"), Err(EditError::Missing { what: "Request-URI" }));
 }
+
+#[test]
+fn params_of_name_addr_values_are_found_after_the_uri() {
+    let m = msg(b"INVITE sip:a@b SIP/2.0\r\nRoute: <sip:p.example.com;lr>;x=1\r\nl: 0\r\n\r\n");
+    let route = m.values(HeaderName::Route).next().and_then(Result::ok).expect("route");
+    let mut e = Edits::new();
+    e.set_param(&m, &route, "x", Some("2")).expect("x");
+    e.set_param(&m, &route, "lr", None).expect("lr");
+    let out = write(&m, &e);
+    assert!(out.contains("Route: <sip:p.example.com;lr>;x=2;lr\r\n"), "{out}");
+}
