@@ -3,6 +3,7 @@
 //! [`ChildGuard`] that kills it by PID when dropped; every wait is bounded.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub(crate) mod kamailio;
 pub(crate) mod rfc4475;
 pub(crate) mod sipp;
 pub(crate) mod tls;
@@ -198,7 +199,8 @@ pub(crate) fn tail(path: &Path, max: usize) -> String {
     text
 }
 
-/// A running `causeway serve` with UDP and TCP (and optionally TLS) listeners on ephemeral ports.
+/// The proxy under test: a running `causeway serve` with UDP and TCP (and optionally TLS) listeners on
+/// ephemeral ports, or Kamailio under `SIP_TEST_SUBJECT=kamailio` ([`kamailio`]).
 pub(crate) struct Causeway {
     /// The process.
     pub(crate) process: ChildGuard,
@@ -226,6 +228,9 @@ impl Causeway {
 
     /// [`Causeway::start`] with UDP and TCP on a given `port`.
     pub(crate) fn start_on(dir: &Path, spec: &NodeSpec<'_>, port: u16) -> Self {
+        if kamailio::selected() {
+            return kamailio::start(dir, spec, port);
+        }
         let mut config = format!(
             "[node]\nname = \"interop\"\n\n\
              [[listener]]\ntransport = \"udp\"\naddress = \"127.0.0.1:{port}\"\n\n\
