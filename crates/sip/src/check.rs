@@ -106,6 +106,16 @@ fn start_line_faults(bytes: &[u8]) -> Vec<String> {
 /// Strict typed parse of every header Causeway knows, plus the CSeq/method match.
 fn header_faults(m: &Message) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    for h in m.headers() {
+        if has_bare_line_break(h.value) {
+            let name = String::from_utf8_lossy(h.raw_name);
+            out.push(format!("{name}: bare CR or LF inside the value"));
+        }
+    }
+    let contacts: Vec<bool> = m.contacts().filter_map(Result::ok).map(|c| c.is_star()).collect();
+    if contacts.len() > 1 && contacts.contains(&true) {
+        out.push("Contact: * must be the only Contact value (RFC 3261 §10.2.2)".into());
+    }
     let mut note = |r: Result<(), ParseError>| {
         if let Err(e) = r {
             let s = e.to_string();
@@ -181,6 +191,15 @@ fn header_faults(m: &Message) -> Vec<String> {
     out
 }
 
+/// A CR or LF that is not part of a line fold (CRLF followed by SP or HT, RFC 3261 §7.3.1).
+fn has_bare_line_break(v: &[u8]) -> bool {
+    v.iter().enumerate().any(|(i, &c)| match c {
+        b'\r' => v.get(i + 1) != Some(&b'\n'),
+        b'\n' => i == 0 || v.get(i - 1) != Some(&b'\r') || !matches!(v.get(i + 1), Some(b' ' | b'\t')),
+        _ => false,
+    })
+}
+
 /// The URI of a name-addr value (`*` only as a Contact), and Contact `expires` and `q`
 /// ranges (RFC 3261 §20.10; RFC 4475 §3.1.2.4).
 fn name_addr_check(name: HeaderName, a: &crate::header::addr::NameAddr<'_>) -> Result<(), ParseError> {
@@ -234,5 +253,11 @@ mod tests {
         let semantic = check(b"OPTIONS sip:a@b SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n");
         assert_eq!(semantic.line("h.sip"), "h.sip: valid; proxy: 400 Bad Request (missing To, From, Call-ID, Via)");
         assert!(!check(b"").valid);
+        let lf = check(b"OPTIONS sip:a@b SIP/2.0\r\nSubject: a\nb\r\n\r\n");
+        assert_eq!(lf.reason.as_deref(), Some("Subject: bare CR or LF inside the value"));
+        let folded = check(b"OPTIONS sip:a@b SIP/2.0\r\nSubject: a\r\n b\r\n\r\n");
+        assert!(folded.valid);
+        let star = check(b"REGISTER sip:a SIP/2.0\r\nContact: *\r\nContact: <sip:x@y>\r\n\r\n");
+        assert!(star.reason.is_some_and(|r| r.contains("must be the only Contact")));
     }
 }
