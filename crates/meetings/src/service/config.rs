@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use thiserror::Error;
-use url::Url;
+use reqwest::Url;
 
 use crate::resolve::ResolverConfig;
 
@@ -52,6 +52,7 @@ pub struct RoomConfig {
     /// Room id (used in the API path and by the rooms controller).
     pub id: String,
     /// CalDAV calendar collection URL (ends with `/`).
+    #[serde(deserialize_with = "url_from_str")]
     pub calendar_url: Url,
     /// The room's calendar user address as invites name it (`mailto:board@ent.example`).
     pub address: String,
@@ -67,6 +68,12 @@ pub struct RoomConfig {
     /// CalDAV password, read from this file (first line) at load time.
     #[serde(default)]
     pub password_file: Option<PathBuf>,
+}
+
+/// A URL from a TOML string; the parse error is reported at the value's line and column.
+fn url_from_str<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Url, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    Url::parse(&text).map_err(serde::de::Error::custom)
 }
 
 fn default_listen() -> SocketAddr {
@@ -202,5 +209,6 @@ password = "secret"
         let room = "[[meetings.rooms]]\nid = \"a\"\ncalendar_url = \"http://127.0.0.1/a/\"\naddress = \"mailto:a@x.example\"\n";
         assert_eq!(err(&format!("[meetings]\n{room}{room}")), "m.toml: room id `a` is used twice");
         assert_eq!(err(&format!("[meetings]\n{room}password = \"p\"\n")), "m.toml: room `a`: a password needs a username");
+        assert!(err(&format!("[meetings]\n{}", room.replace("http://127.0.0.1/a/", "not a url"))).contains("line 4"));
     }
 }
