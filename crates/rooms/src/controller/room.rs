@@ -63,8 +63,8 @@ impl Drop for RoomHandle {
     }
 }
 
-/// Starts the task for `room`. Bookings come from `bookings` when given (e.g. the meetings store), else from
-/// the room's `bookings_file`, else none are pushed.
+/// Starts the task for `room` on the current tokio runtime (call it from within one). Bookings come from
+/// `bookings` when given (e.g. the meetings store), else from the room's `bookings_file`, else none are pushed.
 pub fn spawn_room(room: RoomConfig, settings: Settings, bookings: Option<Arc<dyn BookingSource>>) -> RoomHandle {
     let bookings = bookings.or_else(|| {
         room.bookings_file.as_ref().map(|p| Arc::new(BookingsFile::new(p)) as Arc<dyn BookingSource>)

@@ -224,7 +224,9 @@ async fn accept_loop(listener: TcpListener, tls: Option<tokio_rustls::TlsAccepto
         let (tcp, peer) = match listener.accept().await {
             Ok(conn) => conn,
             Err(e) => {
+                // Out of file descriptors and the like: pause rather than spin.
                 tracing::warn!(error = %e, "simulator: accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 continue;
             }
         };
