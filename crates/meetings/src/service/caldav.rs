@@ -9,7 +9,7 @@ use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 use reqwest::{Method, StatusCode};
 use thiserror::Error;
-use reqwest::Url;
+use url::Url;
 
 use super::config::RoomConfig;
 use crate::decide::{CalendarObject, Reply};

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use thiserror::Error;
-use reqwest::Url;
+use url::Url;
 
 use crate::resolve::ResolverConfig;
 
@@ -52,7 +52,6 @@ pub struct RoomConfig {
     /// Room id (used in the API path and by the rooms controller).
     pub id: String,
     /// CalDAV calendar collection URL (ends with `/`).
-    #[serde(deserialize_with = "url_from_str")]
     pub calendar_url: Url,
     /// The room's calendar user address as invites name it (`mailto:board@ent.example`).
     pub address: String,
@@ -68,12 +67,6 @@ pub struct RoomConfig {
     /// CalDAV password, read from this file (first line) at load time.
     #[serde(default)]
     pub password_file: Option<PathBuf>,
-}
-
-/// A URL from a TOML string; the parse error is reported at the value's line and column.
-fn url_from_str<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Url, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    Url::parse(&text).map_err(serde::de::Error::custom)
 }
 
 fn default_listen() -> SocketAddr {
