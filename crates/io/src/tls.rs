@@ -104,9 +104,9 @@ pub(crate) fn client_config(cfg: &ClientConfig) -> Result<Option<Arc<rustls::Cli
     Ok(Some(Arc::new(config)))
 }
 
-/// The names a peer's (already verified) end-entity certificate vouches for: every SAN dNSName and URI entry, then
-/// the subject CNs. The routing layer matches these against a zone's `tls_verify_subject` (issue 3, item 2).
-/// A certificate that cannot be parsed yields no names, so it can never match a trusted zone.
+/// The names a peer's (already verified) end-entity certificate vouches for: every SAN dNSName and URI entry,
+/// then the subject CNs not already listed. The routing layer matches these against a zone's
+/// `tls_verify_subject` (issue 3, item 2). A certificate that cannot be parsed yields no names, so it can never match a trusted zone.
 pub(crate) fn peer_names(cert: &CertificateDer<'_>) -> Arc<[String]> {
     let Ok((_, x509)) = X509Certificate::from_der(cert.as_ref()) else {
         return Arc::from([]);
@@ -121,6 +121,10 @@ pub(crate) fn peer_names(cert: &CertificateDer<'_>) -> Arc<[String]> {
             }
         }
     }
-    names.extend(x509.subject().iter_common_name().filter_map(|cn| cn.as_str().ok()).map(str::to_owned));
+    for cn in x509.subject().iter_common_name().filter_map(|cn| cn.as_str().ok()) {
+        if !names.iter().any(|name| name == cn) {
+            names.push(cn.to_owned());
+        }
+    }
     Arc::from(names)
 }
