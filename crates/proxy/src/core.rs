@@ -5,6 +5,7 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use causeway_sip::header::via::Via;
 use causeway_sip::{Message, Method, ParseLimits};
 use causeway_txn::{Event, TransactionTable, TxnConfig, TxnId};
 use slab::Slab;
@@ -200,7 +201,16 @@ impl<L: Locator> Core<L> {
         self.counters.requests_received.add(method);
         match method {
             // ACKs and CANCELs are matched first (§17.2.3, §16.10); their events carry on.
-            Method::Ack | Method::Cancel => self.hand_to_transactions(now, msg),
+            Method::Ack => {
+                let Some(arrival) = &self.arrival else { return };
+                let peer = arrival_peer(arrival);
+                self.hand_to_transactions(now, msg, peer);
+            }
+            Method::Cancel => {
+                let Some(arrival) = &self.arrival else { return };
+                let peer = response_peer(&msg, arrival);
+                self.hand_to_transactions(now, msg, peer);
+            }
             _ => {
                 let Some(arrival) = self.arrival.clone() else { return };
                 let phases = Phases {
@@ -214,8 +224,9 @@ impl<L: Locator> Core<L> {
                     Decision::OptionsOk => self.reply_options(&msg, &arrival),
                     Decision::Drop => self.counters.dropped += 1,
                     Decision::Forward(plan) => {
+                        let peer = plan.reply_to;
                         self.pending = Some(plan);
-                        self.hand_to_transactions(now, msg);
+                        self.hand_to_transactions(now, msg, peer);
                     }
                 }
             }
@@ -226,14 +237,15 @@ impl<L: Locator> Core<L> {
         if let Some(status) = msg.status() {
             self.counters.responses_received.add(status);
         }
-        self.hand_to_transactions(now, msg);
+        let Some(arrival) = &self.arrival else { return };
+        let peer = arrival_peer(arrival);
+        self.hand_to_transactions(now, msg, peer);
     }
 
-    /// Hand a message to the transaction layer. A request's peer is where its responses go
+    /// Hand a message to the transaction layer. A request's `peer` is where its responses go
     /// (RFC 3261 §18.2.2 with RFC 3581 `rport`).
-    fn hand_to_transactions(&mut self, now: Instant, msg: Message) {
+    fn hand_to_transactions(&mut self, now: Instant, msg: Message, peer: Peer) {
         let Some(arrival) = self.arrival.clone() else { return };
-        let peer = if msg.is_request() { response_peer(&msg, &arrival) } else { arrival_peer(&arrival) };
         if let Err(rejected) = self.txns.handle_message(now, msg, arrival.transport, peer) {
             self.on_rejected(now, &rejected.message, &rejected.error, &arrival);
         }
@@ -281,24 +293,26 @@ impl<L: Locator> Core<L> {
     }
 }
 
-/// Where responses to a request go (RFC 3261 §18.2.2): back over the connection for a stream
-/// transport; over UDP to the source address, with the source port when the Via asked for
-/// `rport` (RFC 3581 §4) and the Via's port otherwise.
+/// Where responses to a request go (RFC 3261 §18.2.2).
 pub(crate) fn response_peer(msg: &Message, arrival: &Arrival) -> Peer {
-    let destination = if arrival.transport.is_reliable() {
-        arrival.peer
-    } else {
-        match msg.top_via() {
-            Ok(via) if via.rport().is_none() => {
-                SocketAddr::new(arrival.peer.ip(), via.port().unwrap_or(arrival.transport.default_port()))
-            }
-            _ => arrival.peer,
+    reply_peer(msg.top_via().ok().as_ref(), arrival)
+}
+
+/// Where responses go given the request's top Via: back over the connection for a stream
+/// transport; over UDP to the source address, with the source port when the Via asked for
+/// `rport` (RFC 3581 §4) and the Via's port otherwise (§18.2.2).
+pub(crate) fn reply_peer(top_via: Option<&Via<'_>>, arrival: &Arrival) -> Peer {
+    let destination = match top_via {
+        Some(via) if !arrival.transport.is_reliable() && via.rport().is_none() => {
+            SocketAddr::new(arrival.peer.ip(), via.port().unwrap_or(arrival.transport.default_port()))
         }
+        _ => arrival.peer,
     };
     Peer { transport: arrival.transport, local: arrival.local, destination, flow: arrival.flow }
 }
 
-/// The peer a response came from (used only to report strays).
+/// The peer a message came from (ACKs and responses get no answer from us through the
+/// transaction layer; the value only labels strays).
 fn arrival_peer(arrival: &Arrival) -> Peer {
     Peer { transport: arrival.transport, local: arrival.local, destination: arrival.peer, flow: arrival.flow }
 }

@@ -3,7 +3,7 @@
 //! fields the RFC changes are touched.
 
 use std::fmt::Write as _;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use bytes::Bytes;
 use causeway_sip::header::ValueRef;
@@ -11,7 +11,7 @@ use causeway_sip::{EditError, Edits, HeaderName, Message};
 use smallvec::SmallVec;
 
 use crate::identity::push_u16;
-use crate::plan::{Arrival, ForwardPlan};
+use crate::plan::{ForwardPlan, ViaStamp};
 use crate::locate::Target;
 
 /// What one branch of a forwarded request needs besides the request and its plan.
@@ -42,20 +42,20 @@ fn push_ip(out: &mut String, ip: IpAddr) {
     }
 }
 
-/// §18.2.1 and RFC 3581 §4 on the received top Via: `received` when the source address
-/// differs from sent-by (always when `rport` was asked for), `rport` filled with the source
-/// port when present without a value.
-fn stamp_top_via(msg: &Message, peer: SocketAddr, edits: &mut Edits, scratch: &mut String) -> Result<(), EditError> {
-    let (Ok(via), Ok(value)) = (msg.top_via(), msg.top_via_value()) else { return Ok(()) };
-    let wants_rport = via.rport() == Some(None);
-    if wants_rport || via.host().ip() != Some(peer.ip()) {
+/// §18.2.1 and RFC 3581 §4: write the plan's `received` and `rport` into the top Via.
+fn stamp_top_via(msg: &Message, stamp: ViaStamp, edits: &mut Edits, scratch: &mut String) -> Result<(), EditError> {
+    if stamp == ViaStamp::default() {
+        return Ok(());
+    }
+    let Ok(value) = msg.top_via_value() else { return Ok(()) };
+    if let Some(ip) = stamp.received {
         scratch.clear();
-        push_ip(scratch, peer.ip());
+        push_ip(scratch, ip);
         edits.set_param(msg, &value, "received", Some(scratch))?;
     }
-    if wants_rport {
+    if let Some(port) = stamp.rport {
         scratch.clear();
-        push_u16(scratch, peer.port());
+        push_u16(scratch, port);
         edits.set_param(msg, &value, "rport", Some(scratch))?;
     }
     Ok(())
@@ -94,7 +94,6 @@ pub(crate) fn forward_request(
     msg: &Message,
     plan: &ForwardPlan,
     target: &Target,
-    arrival: &Arrival,
     branch: &BranchEdits<'_>,
     scratch: &mut String,
 ) -> Result<Bytes, EditError> {
@@ -121,13 +120,11 @@ pub(crate) fn forward_request(
     let leading = plan.own_routes + usize::from(plan.strict_next.is_some());
     remove_routes(msg, leading, plan.strict_uri.is_some(), &mut edits)?;
     // Step 3.
-    match msg.max_forwards() {
-        Ok(Some(n)) => {
-            if let Some(Ok(value)) = msg.values(HeaderName::MaxForwards).next() {
-                scratch.clear();
-                push_u16(scratch, u16::from(n.saturating_sub(1)));
-                edits.replace_value(msg, &value, scratch)?;
-            }
+    match (plan.max_forwards, msg.values(HeaderName::MaxForwards).next()) {
+        (Some(n), Some(Ok(value))) => {
+            scratch.clear();
+            push_u16(scratch, u16::from(n.saturating_sub(1)));
+            edits.replace_value(msg, &value, scratch)?;
         }
         _ => edits.insert_header_top(msg, "Max-Forwards", "70")?,
     }
@@ -136,7 +133,7 @@ pub(crate) fn forward_request(
     if let Some(rr) = branch.record_route {
         edits.insert_header_top(msg, "Record-Route", rr)?;
     }
-    stamp_top_via(msg, arrival.peer, &mut edits, scratch)?;
+    stamp_top_via(msg, plan.stamp, &mut edits, scratch)?;
     if branch.stream {
         edits.ensure_content_length(msg)?;
     }
@@ -169,6 +166,7 @@ fn write(msg: &Message, edits: &Edits) -> Result<Bytes, EditError> {
 mod tests {
     use super::*;
     use causeway_sip::Transport;
+    use std::net::SocketAddr;
 
     fn msg(s: &'static str) -> Message {
         Message::parse(Bytes::from_static(s.as_bytes())).unwrap_or_else(|e| panic!("{e}"))
@@ -200,7 +198,8 @@ mod tests {
         let m = msg("OPTIONS sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport\r\nCSeq: 1 OPTIONS\r\n\r\n");
         let mut e = Edits::new();
         let mut s = String::new();
-        stamp_top_via(&m, SocketAddr::from(([192, 0, 2, 7], 40000)), &mut e, &mut s).unwrap_or_else(|e| panic!("{e}"));
+        let stamp = m.top_via().map(|v| ViaStamp::new(&v, SocketAddr::from(([192, 0, 2, 7], 40000)))).unwrap_or_default();
+        stamp_top_via(&m, stamp, &mut e, &mut s).unwrap_or_else(|e| panic!("{e}"));
         let out = write(&m, &e).unwrap_or_else(|e| panic!("{e}"));
         let m = Message::parse(out).unwrap_or_else(|e| panic!("{e}"));
         let via = m.top_via().unwrap_or_else(|e| panic!("{e}"));
@@ -212,9 +211,7 @@ mod tests {
     #[test]
     fn rfc3261_18_2_1_no_received_when_sent_by_matches() {
         let m = msg("OPTIONS sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7:5060;branch=z9hG4bK1\r\nCSeq: 1 OPTIONS\r\n\r\n");
-        let mut e = Edits::new();
-        let mut s = String::new();
-        stamp_top_via(&m, SocketAddr::from(([192, 0, 2, 7], 5060)), &mut e, &mut s).unwrap_or_else(|e| panic!("{e}"));
-        assert!(e.is_empty());
+        let stamp = m.top_via().map(|v| ViaStamp::new(&v, SocketAddr::from(([192, 0, 2, 7], 5060)))).unwrap_or_default();
+        assert_eq!(stamp, ViaStamp::default());
     }
 }

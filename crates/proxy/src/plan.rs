@@ -7,7 +7,7 @@
 //!    └─ 400/416/420/483           └─ 482                 └─ 200          (Route / in-dialog IP)    └─ 404
 //! ```
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use causeway_sip::header::via::Via;
@@ -18,6 +18,8 @@ use smallvec::SmallVec;
 
 use crate::api::FlowId;
 use crate::branch::{Branch, BranchGenerator, BRANCH_PREFIX};
+use crate::context::Peer;
+use crate::core::reply_peer;
 use crate::identity::{flow_of, Identity};
 use crate::locate::{direct_next_hop, LocateError, Locator, RequestCtx, Target};
 
@@ -82,6 +84,31 @@ pub(crate) struct ForwardPlan {
     pub(crate) targets: Vec<Target>,
     /// Record-Route this request (§16.6 step 4).
     pub(crate) record_route: bool,
+    /// Where responses to it go (§18.2.2).
+    pub(crate) reply_to: Peer,
+    /// What to add to the received top Via (§18.2.1, RFC 3581 §4).
+    pub(crate) stamp: ViaStamp,
+    /// The received Max-Forwards (§16.6 step 3 decrements it).
+    pub(crate) max_forwards: Option<u8>,
+}
+
+/// `received` and `rport` values for the received top Via: `received` when the source
+/// address differs from sent-by, or always when `rport` was asked for; `rport` filled with
+/// the source port when present without a value (RFC 3261 §18.2.1, RFC 3581 §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct ViaStamp {
+    pub(crate) received: Option<IpAddr>,
+    pub(crate) rport: Option<u16>,
+}
+
+impl ViaStamp {
+    pub(crate) fn new(via: &Via<'_>, peer: SocketAddr) -> Self {
+        let wants_rport = via.rport() == Some(None);
+        Self {
+            received: (wants_rport || via.host().ip() != Some(peer.ip())).then_some(peer.ip()),
+            rport: wants_rport.then_some(peer.port()),
+        }
+    }
 }
 
 /// The parts of the core the phases read.
@@ -98,23 +125,29 @@ fn creates_dialog(method: &Method) -> bool {
     matches!(method, Method::Invite | Method::Subscribe | Method::Refer | Method::Notify)
 }
 
-/// The loop-detection inputs of §16.6 step 8 with `via` as the topmost Via: Request-URI as
-/// received, To and From tags, Call-ID, CSeq number, the Via's sent-by and branch, and every
-/// Route, Proxy-Require and Proxy-Authorization value (a change in any of them makes a
-/// returning request a spiral, not a loop).
-pub(crate) fn loop_hash(ids: &BranchGenerator, msg: &Message, via: &Via<'_>, to_tag: Option<&str>) -> u64 {
+/// The loop-detection inputs of §16.6 step 8 with `via` as the topmost Via: the Request-URI
+/// as received, the To and From fields (which hold the tags), Call-ID, CSeq, the Via's
+/// sent-by and branch, and every Route, Proxy-Require and Proxy-Authorization value. A
+/// change in any of them makes a returning request a spiral, not a loop. Fields are hashed
+/// as received, which is cheaper than decoding the tags and only adds inputs to the RFC's list.
+pub(crate) fn loop_hash(ids: &BranchGenerator, msg: &Message, via: &Via<'_>) -> u64 {
     let mut h = ids.loop_hasher();
     h.field(msg.request_uri_str().unwrap_or_default().as_bytes())
-        .field(to_tag.unwrap_or_default().as_bytes())
-        .field(msg.from_tag().ok().flatten().unwrap_or_default().as_bytes())
-        .field(msg.call_id().unwrap_or_default().as_bytes())
-        .number(msg.cseq().map_or(0, |c| u64::from(c.seq)))
         .field(via.host_str().as_bytes())
         .number(u64::from(via.port().unwrap_or(0)))
         .field(via.branch().unwrap_or_default().as_bytes());
-    for name in [HeaderName::Route, HeaderName::ProxyRequire, HeaderName::ProxyAuthorization] {
-        for field in msg.headers_named(name) {
-            h.field(field.value);
+    for field in msg.headers() {
+        if matches!(
+            field.name,
+            HeaderName::To
+                | HeaderName::From
+                | HeaderName::CallId
+                | HeaderName::CSeq
+                | HeaderName::Route
+                | HeaderName::ProxyRequire
+                | HeaderName::ProxyAuthorization
+        ) {
+            h.number(field.name as u64).field(field.value);
         }
     }
     h.finish()
@@ -147,8 +180,8 @@ impl<L: Locator> Phases<'_, L> {
         // so the other Vias are parsed only when the raw text shows one.
         let Ok(top) = msg.top_via() else { return refuse(LocalReply::status(StatusCode::BAD_REQUEST)) };
         let to_tag = msg.to_tag().ok().flatten();
-        let hash = loop_hash(self.ids, msg, &top, to_tag);
-        if self.is_loop(msg, to_tag) {
+        let hash = loop_hash(self.ids, msg, &top);
+        if self.is_loop(msg) {
             return refuse(LocalReply::status(StatusCode::LOOP_DETECTED));
         }
         // §16.4: Route processing.
@@ -225,12 +258,15 @@ impl<L: Locator> Phases<'_, L> {
             egress_listener,
             targets,
             record_route: self.record_route && !in_dialog && creates_dialog(method),
+            reply_to: reply_peer(Some(&top), arrival),
+            stamp: ViaStamp::new(&top, arrival.peer),
+            max_forwards: msg.max_forwards().ok().flatten(),
         })
     }
 
     /// §16.3 step 4: a Via of ours whose branch carries the hash this request would get with
     /// the Via below it as topmost (the one that was topmost when we forwarded it before).
-    fn is_loop(&self, msg: &Message, to_tag: Option<&str>) -> bool {
+    fn is_loop(&self, msg: &Message) -> bool {
         let marked = msg.headers_named(HeaderName::Via).any(|h| memchr::memmem::find(h.value, BRANCH_PREFIX.as_bytes()).is_some());
         if !marked {
             return false;
@@ -243,7 +279,7 @@ impl<L: Locator> Phases<'_, L> {
                 causeway_sip::header::via::ViaTransport::Other(_) => return false,
             };
             self.identity.sent_by_listener(&ours.host(), ours.port(), transport).is_some()
-                && loop_hash(self.ids, msg, below, to_tag) == theirs
+                && loop_hash(self.ids, msg, below) == theirs
         })
     }
 }

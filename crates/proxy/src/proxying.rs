@@ -96,7 +96,7 @@ impl<L: Locator> Core<L> {
             record_route: plan.record_route.then_some(scratch.record_route.as_str()),
             stream: transport.is_stream(),
         };
-        let built = forward_request(&ctx.request, plan, target, &arrival, &edits, &mut scratch.number)
+        let built = forward_request(&ctx.request, plan, target, &edits, &mut scratch.number)
             .map_err(|e| e.to_string())
             .and_then(|bytes| Message::parse(bytes).map_err(|e| e.to_string()));
         let outgoing = match built {

@@ -56,7 +56,7 @@ impl<L: Locator> Core<L> {
         scratch.via.push_str(&listener.via_prefix);
         scratch.via.push_str(branch.as_str());
         let edits = BranchEdits { via: &scratch.via, record_route: None, stream: transport.is_stream() };
-        match forward_request(request, &plan, target, &arrival, &edits, &mut scratch.number) {
+        match forward_request(request, &plan, target, &edits, &mut scratch.number) {
             Ok(bytes) => {
                 let peer = Peer { transport, local: listener.local, destination: target.next_hop.address, flow: target.next_hop.flow };
                 self.transmits.push_back(peer.transmit(bytes));
