@@ -13,11 +13,10 @@ pub(crate) fn wire(message: &Message) -> Bytes {
     message.as_bytes().clone()
 }
 
-/// The client key of a request we send: its top Via branch and its method (§17.1.3).
-pub(crate) fn request_client_key<'b>(buf: &'b mut KeyBuf, request: &Message, method: &Method) -> Result<&'b [u8], TxnError> {
+/// The top Via branch of a request we send: with its method, the client key (§17.1.3).
+pub(crate) fn request_branch(request: &Message) -> Result<&str, TxnError> {
     let via = request.top_via().map_err(|_| TxnError::Unmatchable(Missing::TopVia))?;
-    let branch = via.branch().ok_or(TxnError::Unmatchable(Missing::Branch))?;
-    Ok(buf.client(branch, method.as_str()))
+    via.branch().ok_or(TxnError::Unmatchable(Missing::Branch))
 }
 
 /// The client key a response matches: its top Via branch and CSeq method (§17.1.3).

@@ -6,7 +6,7 @@ use std::mem;
 use std::time::Instant;
 
 use bytes::Bytes;
-use causeway_sip::{Message, Method, Transport};
+use causeway_sip::{Message, Method, StatusCode, Transport};
 use slab::Slab;
 
 use crate::config::{ConfigError, TxnConfig};
@@ -129,17 +129,33 @@ impl<P: Clone> TransactionTable<P> {
     /// branch, RFC 3261 §8.1.1.7, §16.6 step 8) and send it to `to` over `transport`.
     pub fn start_client(&mut self, now: Instant, request: Message, transport: Transport, to: P) -> Result<TxnId, TxnError> {
         let method = match request.method() {
-            Some(Method::Ack) => return Err(TxnError::AckStartsNoTransaction),
             Some(m) => m.clone(),
             None => return Err(TxnError::WrongKind { expected: "request" }),
         };
-        let key = message::request_client_key(&mut self.scratch, &request, &method)?;
+        let branch = message::request_branch(&request)?;
+        self.start_client_bytes(now, message::wire(&request), &method, branch, transport, to)
+    }
+
+    /// [`Self::start_client`] for request bytes the TU wrote itself, with the method and top
+    /// Via branch it put in them: no parse (a proxy forwarding a request knows both, §16.6).
+    pub fn start_client_bytes(
+        &mut self,
+        now: Instant,
+        wire: Bytes,
+        method: &Method,
+        branch: &str,
+        transport: Transport,
+        to: P,
+    ) -> Result<TxnId, TxnError> {
+        if *method == Method::Ack {
+            return Err(TxnError::AckStartsNoTransaction);
+        }
+        let key = self.scratch.client(branch, method.as_str());
         if self.keys.contains_key(key) {
             return Err(TxnError::DuplicateBranch);
         }
         let key: Box<[u8]> = key.into();
-        let wire = message::wire(&request);
-        let is_invite = method == Method::Invite;
+        let is_invite = *method == Method::Invite;
         self.insert(now, key, transport, to, |ctx| {
             if is_invite {
                 Machine::InviteClient(InviteClient::start(ctx, wire))
@@ -152,13 +168,18 @@ impl<P: Clone> TransactionTable<P> {
     /// The TU answers a server transaction's request with `response`.
     pub fn respond(&mut self, now: Instant, txn: TxnId, response: Message) -> Result<(), TxnError> {
         let status = response.status().ok_or(TxnError::WrongKind { expected: "response" })?;
+        self.respond_bytes(now, txn, status, message::wire(&response))
+    }
+
+    /// [`Self::respond`] with response bytes the TU wrote itself and their status: no parse
+    /// (a proxy relaying a response knows both, §16.7).
+    pub fn respond_bytes(&mut self, now: Instant, txn: TxnId, status: StatusCode, wire: Bytes) -> Result<(), TxnError> {
         let entry = self.entry(txn).ok_or(TxnError::NoSuchTransaction(txn))?;
         match &entry.machine {
             Machine::InviteServer(m) => m.check_response(status)?,
             Machine::NonInviteServer(m) => m.check_response(status)?,
             Machine::InviteClient(_) | Machine::NonInviteClient(_) => return Err(TxnError::NotServer(txn)),
         }
-        let wire = message::wire(&response);
         self.step(txn, now, None, |machine, ctx| match machine {
             Machine::InviteServer(m) => Machine::InviteServer(m.respond(ctx, status, wire)),
             Machine::NonInviteServer(m) => Machine::NonInviteServer(m.respond(ctx, status, wire)),
