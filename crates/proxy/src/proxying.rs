@@ -27,8 +27,8 @@ impl<L: Locator> Core<L> {
         if is_invite {
             // §16.2 / §17.2.1: a stateful proxy answers an INVITE with 100 at once, so the
             // caller stops retransmitting while we look for the callee.
-            if let Ok(trying) = ResponseBuilder::new(&request, StatusCode::TRYING).build().and_then(|b| b.into_message()) {
-                if self.txns.respond(now, server, trying).is_ok() {
+            if let Ok(trying) = ResponseBuilder::new(&request, StatusCode::TRYING).build() {
+                if self.txns.respond_bytes(now, server, StatusCode::TRYING, trying.into_bytes()).is_ok() {
                     self.counters.responses_sent.add(StatusCode::TRYING);
                 }
             }
@@ -96,11 +96,8 @@ impl<L: Locator> Core<L> {
             record_route: plan.record_route.then_some(scratch.record_route.as_str()),
             stream: transport.is_stream(),
         };
-        let built = forward_request(&ctx.request, plan, target, &edits, &mut scratch.number)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| Message::parse(bytes).map_err(|e| e.to_string()));
-        let outgoing = match built {
-            Ok(m) => m,
+        let outgoing = match forward_request(&ctx.request, plan, target, &edits, &mut scratch.number) {
+            Ok(bytes) => bytes,
             Err(error) => {
                 tracing::warn!(%error, "cannot build the forwarded request");
                 self.add_failed_branch(id, target, StatusCode::SERVER_INTERNAL_ERROR);
@@ -114,12 +111,10 @@ impl<L: Locator> Core<L> {
             flow: target.next_hop.flow,
         };
         let is_invite = ctx.is_invite;
-        let method = outgoing.method().cloned();
-        match self.txns.start_client(now, outgoing, transport, peer) {
+        let Some(method) = ctx.request.method() else { return };
+        match self.txns.start_client_bytes(now, outgoing, method, branch.as_str(), transport, peer) {
             Ok(txn) => {
-                if let Some(m) = &method {
-                    self.counters.requests_sent.add(m);
-                }
+                self.counters.requests_sent.add(method);
                 let timer_c = now + self.config.timers.timer_c;
                 let Some(ctx) = ctx_in(&mut self.ctxs, id) else { return };
                 let b = ctx.branches.len();
@@ -266,8 +261,8 @@ impl<L: Locator> Core<L> {
         if let Some(server) = &self.config.server {
             builder = builder.header("Server", server);
         }
-        match builder.build().and_then(|b| b.into_message()) {
-            Ok(response) => match self.txns.respond(now, txn, response) {
+        match builder.build() {
+            Ok(response) => match self.txns.respond_bytes(now, txn, status, response.into_bytes()) {
                 Ok(()) => self.counters.responses_sent.add(status),
                 Err(error) => tracing::debug!(%error, "response not sent"),
             },

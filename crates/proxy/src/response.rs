@@ -6,7 +6,6 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use causeway_sip::build::ResponseBuilder;
 use causeway_sip::{HeaderName, Message, Method, StatusCode};
 use causeway_txn::TxnId;
 
@@ -163,11 +162,8 @@ impl<L: Locator> Core<L> {
         let Some(ctx) = self.ctx_mut(id) else { return };
         let (server, stream) = (ctx.server, ctx.upstream_stream);
         let Some(status) = response.status() else { return };
-        let relayed = relay_response(response, stream, extra)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| Message::parse(bytes).map_err(|e| e.to_string()));
-        match relayed {
-            Ok(out) => match self.txns.respond(now, server, out) {
+        match relay_response(response, stream, extra) {
+            Ok(out) => match self.txns.respond_bytes(now, server, status, out) {
                 Ok(()) => self.counters.responses_sent.add(status),
                 Err(error) => tracing::debug!(%error, "response not relayed"),
             },
@@ -178,19 +174,7 @@ impl<L: Locator> Core<L> {
     /// Answer the context's request with a response we generate (408, 500, ...).
     fn respond_ctx_local(&mut self, now: Instant, id: CtxId, status: StatusCode) {
         let Some(ctx) = self.ctx_mut(id) else { return };
-        let server = ctx.server;
-        let request = ctx.request.clone();
-        let tag = self.ids.next_tag();
-        let mut builder = ResponseBuilder::new(&request, status).to_tag(tag.as_str());
-        if let Some(s) = &self.config.server {
-            builder = builder.header("Server", s);
-        }
-        match builder.build().and_then(|b| b.into_message()) {
-            Ok(response) => match self.txns.respond(now, server, response) {
-                Ok(()) => self.counters.responses_sent.add(status),
-                Err(error) => tracing::debug!(%error, "response not sent"),
-            },
-            Err(error) => tracing::warn!(%error, "cannot build a response"),
-        }
+        let (server, request) = (ctx.server, ctx.request.clone());
+        self.respond_local(now, server, &request, status);
     }
 }
