@@ -280,9 +280,9 @@ pub struct LineConfig {
 #[serde(deny_unknown_fields)]
 pub struct ForwardConfig {
     /// Number dialed.
-    pub destination: String,
+    pub destination: Spanned<String>,
     /// No answer only: ring this many milliseconds first (default 12000).
-    pub after_ms: Option<u64>,
+    pub after_ms: Option<Spanned<u64>>,
 }
 
 /// `[[callctl.device]]`.

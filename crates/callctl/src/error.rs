@@ -104,7 +104,7 @@ pub enum LoadError {
         error: ScheduleError,
     },
     /// A timer outside its range.
-    #[error("{at}: {field} = {value} ms is out of range (0-{max} ms)")]
+    #[error("{at}: {field} = {value} ms is out of range ({min}-{max} ms)")]
     TimerRange {
         /// Where.
         at: Location,
@@ -112,6 +112,8 @@ pub enum LoadError {
         field: &'static str,
         /// Value.
         value: u64,
+        /// Smallest allowed.
+        min: u64,
         /// Largest allowed.
         max: u64,
     },

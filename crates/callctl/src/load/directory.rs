@@ -113,7 +113,7 @@ fn ms(cx: &Cx<'_>, v: Option<&Spanned<u64>>, field: &'static str, max: u64, defa
     match v {
         None => Ok(default),
         Some(v) if *v.get_ref() <= max => Ok(*v.get_ref()),
-        Some(v) => Err(LoadError::TimerRange { at: cx.at(v), field, value: *v.get_ref(), max }),
+        Some(v) => Err(LoadError::TimerRange { at: cx.at(v), field, value: *v.get_ref(), min: 0, max }),
     }
 }
 
@@ -162,21 +162,19 @@ fn reach_entry(cx: &Cx<'_>, r: &ReachConfig, kind: ReachKind) -> Result<RemoteDe
 
 fn forward(cx: &Cx<'_>, v: &Spanned<ForwardConfig>, no_answer: bool) -> Result<Forward, LoadError> {
     let f = v.get_ref();
-    let destination = DialString::parse(&f.destination).ok_or_else(|| LoadError::Number {
-        at: cx.at(v),
-        field: "forward destination",
-        value: f.destination.clone(),
-    })?;
-    let after = match (no_answer, f.after_ms) {
+    let destination = cx.number(&f.destination, "forward destination")?;
+    let after = match (no_answer, &f.after_ms) {
         (true, None) => DEFAULT_NO_ANSWER_MS,
-        (true, Some(ms)) if (1..=MAX_NO_ANSWER_MS).contains(&ms) => ms,
-        (true, Some(ms)) => return Err(LoadError::TimerRange { at: cx.at(v), field: "after_ms", value: ms, max: MAX_NO_ANSWER_MS }),
+        (true, Some(ms)) if (1..=MAX_NO_ANSWER_MS).contains(ms.get_ref()) => *ms.get_ref(),
+        (true, Some(ms)) => {
+            return Err(LoadError::TimerRange { at: cx.at(ms), field: "after_ms", value: *ms.get_ref(), min: 1, max: MAX_NO_ANSWER_MS })
+        }
         (false, None) => 0,
         (false, Some(ms)) => {
             return Err(LoadError::Field {
-                at: cx.at(v),
+                at: cx.at(ms),
                 field: "forward_busy.after_ms",
-                value: ms.to_string(),
+                value: ms.get_ref().to_string(),
                 why: "a busy forward happens at once; after_ms applies to forward_no_answer",
             })
         }

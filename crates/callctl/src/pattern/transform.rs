@@ -84,10 +84,10 @@ impl Mask {
     }
 }
 
-/// Prefix digits: `0`–`9`, `*`, `#`, with `+` only in front.
+/// Prefix digits: `0`–`9`, `*`, `#`, with `+` only in front (`+` alone makes a number E.164).
 pub fn valid_prefix(s: &str) -> bool {
     let body = s.strip_prefix('+').unwrap_or(s);
-    body.chars().all(|c| c.is_ascii_digit() || matches!(c, '*' | '#')) && !(s.starts_with('+') && body.is_empty())
+    body.chars().all(|c| c.is_ascii_digit() || matches!(c, '*' | '#'))
 }
 
 /// What a pattern does to the called number.
