@@ -1,0 +1,117 @@
+//! What the node knows about its peers right now: keepalive state (from OPTIONS, see
+//! [`crate::keepalive`]), the addresses peer host names resolved to, and whether traversal
+//! connections are up. Routing reads a snapshot; it never probes anything itself.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::table::{Peer, Zone, ZoneKind};
+
+/// Keepalive state of one peer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PeerState {
+    /// Not probed yet, or not answered often enough to be up, and not failed often enough to be down.
+    #[default]
+    Unknown,
+    /// Answering OPTIONS.
+    Up,
+    /// Failed `failures_before_down` probes in a row.
+    Down,
+}
+
+impl std::fmt::Display for PeerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Unknown => "unknown",
+            Self::Up => "up",
+            Self::Down => "down",
+        })
+    }
+}
+
+/// One peer's entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PeerHealth {
+    /// Keepalive state.
+    pub state: PeerState,
+    /// Addresses its host name resolved to (for classifying requests by source address).
+    pub addresses: Vec<IpAddr>,
+}
+
+/// Peer health and traversal connection state, by zone name and peer key (`host:port`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HealthSnapshot {
+    peers: BTreeMap<String, BTreeMap<String, PeerHealth>>,
+    traversal: BTreeMap<String, bool>,
+    assume_up: bool,
+}
+
+impl HealthSnapshot {
+    /// For dry runs without a running node: every peer not known to be down counts as up, and
+    /// every traversal connection as connected.
+    pub fn assume_up() -> Self {
+        Self { assume_up: true, ..Self::default() }
+    }
+
+    /// Whether this snapshot assumes unknown peers are up.
+    pub fn assumes_up(&self) -> bool {
+        self.assume_up
+    }
+
+    fn entry(&mut self, zone: &str, peer: &str) -> &mut PeerHealth {
+        self.peers.entry(zone.to_owned()).or_default().entry(peer.to_owned()).or_default()
+    }
+
+    /// Records a peer's keepalive state.
+    pub fn set_state(&mut self, zone: &str, peer: &str, state: PeerState) {
+        self.entry(zone, peer).state = state;
+    }
+
+    /// Records the addresses a peer's host name resolved to.
+    pub fn set_addresses(&mut self, zone: &str, peer: &str, addresses: Vec<IpAddr>) {
+        self.entry(zone, peer).addresses = addresses;
+    }
+
+    /// Records whether a traversal zone's connection is up.
+    pub fn set_traversal(&mut self, zone: &str, up: bool) {
+        self.traversal.insert(zone.to_owned(), up);
+    }
+
+    /// A peer's entry (default: unknown, no addresses).
+    pub fn peer(&self, zone: &str, peer: &str) -> Option<&PeerHealth> {
+        self.peers.get(zone).and_then(|z| z.get(peer))
+    }
+
+    /// A peer's state.
+    pub fn state(&self, zone: &str, peer: &str) -> PeerState {
+        self.peer(zone, peer).map_or(PeerState::Unknown, |p| p.state)
+    }
+
+    /// Whether requests may go to `peer` of `zone`: never when down; when unknown, only if the
+    /// zone does not require an answered keepalive (trunks do) or the snapshot assumes up.
+    pub fn peer_usable(&self, zone: &Zone, peer: &Peer) -> bool {
+        if zone.keepalive.is_none() {
+            return true;
+        }
+        match self.state(&zone.name, &peer.key()) {
+            PeerState::Up => true,
+            PeerState::Down => false,
+            PeerState::Unknown => self.assume_up || !zone.requires_answered_keepalive(),
+        }
+    }
+
+    /// Whether a search may target the zone now. DNS zones are decided by their lookups.
+    pub fn zone_available(&self, zone: &Zone) -> bool {
+        match zone.kind {
+            ZoneKind::Neighbor | ZoneKind::Trunk | ZoneKind::TraversalClient => {
+                zone.peers.iter().any(|p| self.peer_usable(zone, p))
+            }
+            ZoneKind::Dns => true,
+            ZoneKind::TraversalServer => self.assume_up || self.traversal.get(&zone.name).copied().unwrap_or(false),
+            ZoneKind::Default => false,
+        }
+    }
+}
