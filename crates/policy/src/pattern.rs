@@ -37,7 +37,7 @@ impl Pattern {
     }
 
     /// The compiled regex (for capture-group replacement).
-    pub(crate) fn regex(&self) -> &Regex {
+    pub fn regex(&self) -> &Regex {
         &self.regex
     }
 
