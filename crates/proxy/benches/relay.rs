@@ -8,6 +8,13 @@
 //! time spent inside `Core` calls is measured; building the user agents' messages is not.
 //!
 //! Run: `cargo bench -p causeway-proxy --bench relay`. Calls/s per core = 1 / (time per call).
+//!
+//! Measured 2026-11-23 on the shared 2-core AMD EPYC VM (release profile, fat LTO), steady
+//! state with about 757 000 live transactions: 37.6 µs per call (35.7-40.3), i.e. about
+//! 26 600 calls/s per core for the core alone (no syscalls). Callgrind puts about 170 000
+//! instructions in the core per call; most of them in SIP parsing and typed-header decoding
+//! (Message::parse, Via/URI/name-addr parsing in the §16.3 checks), the rest in the
+//! transaction table and its timers.
 
 use std::hint::black_box;
 use std::net::SocketAddr;
