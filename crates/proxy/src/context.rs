@@ -147,8 +147,6 @@ pub(crate) struct ProxyCtx {
     pub(crate) challenges: Vec<(usize, HeaderName, Bytes)>,
     /// A final response went upstream.
     pub(crate) final_sent: bool,
-    /// No new branches, pending ones cancelled (CANCEL received, 2xx or 6xx seen).
-    pub(crate) cancelling: bool,
 }
 
 impl ProxyCtx {

@@ -45,7 +45,6 @@ impl<L: Locator> Core<L> {
             best: BestResponse::default(),
             challenges: Vec::new(),
             final_sent: false,
-            cancelling: false,
         });
         let id = CtxId { index: u32::try_from(index).unwrap_or(u32::MAX), generation };
         self.by_server.insert(server, id);
@@ -150,7 +149,6 @@ impl<L: Locator> Core<L> {
     /// Cancel every branch still owing a final response (§16.7 step 5, §16.10), except `except`.
     pub(crate) fn cancel_branches(&mut self, now: Instant, id: CtxId, reason: &CancelReason, except: Option<usize>) {
         let Some(ctx) = self.ctx_mut(id) else { return };
-        ctx.cancelling = true;
         if !ctx.is_invite {
             // Only INVITE can be cancelled (RFC 3261 §9: CANCEL for other methods is useless).
             return;
