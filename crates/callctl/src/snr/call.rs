@@ -209,7 +209,7 @@ impl SnrCall {
     }
 
     fn on_provisional(&mut self, now: Instant, id: LegId, status: u16, sdp: bool) -> Result<(), SnrError> {
-        if !(101..=199).contains(&status) {
+        if !(100..=199).contains(&status) {
             return Err(SnrError::Status { event: "provisional", status });
         }
         let (caller, stage) = (self.caller, self.stage);
@@ -226,7 +226,8 @@ impl SnrCall {
                     self.relay(id, status, sdp);
                 }
             }
-            // 101-179, or a provisional after the leg was answered, cancelled or ended.
+            // 100-179 (100 Trying is hop-by-hop, RFC 3261 §16.7 step 5, and never relayed), or
+            // a provisional after the leg was answered, cancelled or ended.
             _ => {}
         }
         Ok(())

@@ -72,7 +72,7 @@ impl ReleaseCause {
 /// What the B2BUA reports about a leg or the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// A provisional response (101–199) on a leg.
+    /// A provisional response (100–199) on a leg; only 180–199 ring or carry early media.
     Provisional {
         /// Leg.
         leg: LegId,

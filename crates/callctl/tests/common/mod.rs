@@ -30,9 +30,10 @@ pub fn sip(alias: &str) -> Address {
     }
 }
 
-/// Tuesday 2026-11-24 at `h:m` in Los Angeles (PST, UTC-8).
+/// Tuesday 2026-11-24 at `h:m` in Los Angeles.
 pub fn tuesday_la(h: u32, m: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, h + 8, m, 0).single().unwrap_or_default()
+    let local = chrono_tz::America::Los_Angeles.with_ymd_and_hms(2026, 11, 24, h, m, 0).single();
+    local.map(|t| t.with_timezone(&Utc)).unwrap_or_else(|| panic!("no such local time {h}:{m}"))
 }
 
 /// Zone lookup of the test topology: cloud addresses go to `webex`, everything else nowhere.
@@ -53,9 +54,13 @@ pub struct Sim {
 
 impl Sim {
     pub fn new(plan: causeway_callctl::ForkPlan) -> Self {
-        let t0 = Instant::now();
         let wall = Utc.with_ymd_and_hms(2026, 11, 24, 17, 0, 0).single().unwrap_or_default();
         let info = CallInfo { call_id: "call-1@test".into(), called: "1002".into(), ..CallInfo::default() };
+        Self::with_info(plan, info, wall)
+    }
+
+    pub fn with_info(plan: causeway_callctl::ForkPlan, info: CallInfo, wall: DateTime<Utc>) -> Self {
+        let t0 = Instant::now();
         let mut sim = Self { call: SnrCall::new(t0, plan), t0, now: t0, cdr: CdrBuilder::new(info, t0, wall), log: Vec::new(), seen: 0 };
         sim.drain();
         sim
