@@ -12,7 +12,7 @@ use crate::origin::CallingIdentity;
 use crate::snr::{CancelReason, LegId};
 
 /// Who ended a leg or the call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Party {
     /// The calling party (CANCEL or BYE).
@@ -24,7 +24,7 @@ pub enum Party {
 }
 
 /// Why a leg ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "cause", content = "reason", rename_all = "kebab-case")]
 pub enum EndCause {
     /// The far end answered with a final error.

@@ -82,7 +82,7 @@ impl User {
 }
 
 /// Remote destination or associated identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReachKind {
     /// A place the line also rings (mobile, another system).

@@ -64,7 +64,7 @@ impl<F: Fn(&str) -> Option<String>> ZoneLookup for F {
 }
 
 /// Why a forward happens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ForwardReason {
     /// Nobody answered in time (CFNA).
@@ -74,7 +74,7 @@ pub enum ForwardReason {
 }
 
 /// What a leg is.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum LegKind {
     /// A registered contact of a device on the line.
