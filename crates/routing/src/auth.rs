@@ -97,7 +97,22 @@ pub enum IdentityHeaders {
     Strip,
 }
 
-/// What the caller does next.
+/// What the zone's policy requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthRequirement {
+    /// Decided by the policy alone (`treat-as-authenticated`, `do-not-check`).
+    Decided(Authentication),
+    /// `check-credentials`: verify the request's digest credentials.
+    CheckCredentials(CredentialCheck),
+}
+
+/// A pending digest check for a `check-credentials` zone; only [`authenticate`] builds one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialCheck {
+    zone: String,
+}
+
+/// What the caller does after a digest check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthStep {
     /// Go on with the request.
@@ -108,7 +123,7 @@ pub enum AuthStep {
     BadRequest(&'static str),
 }
 
-/// The digest verifier and the request's credentials, used by `check-credentials` zones.
+/// The digest verifier and the request's credentials.
 pub struct DigestCheck<'a, S> {
     /// The shared verifier (nonces, replay table).
     pub auth: &'a mut DigestAuth,
@@ -125,31 +140,36 @@ pub struct DigestCheck<'a, S> {
 }
 
 /// Applies the authentication policy of the request's zone.
-pub fn authenticate<S: CredentialStore>(
-    classified: &ZoneClassified,
-    table: &RoutingTable,
-    digest: DigestCheck<'_, S>,
-) -> AuthStep {
+pub fn authenticate(classified: &ZoneClassified, table: &RoutingTable) -> AuthRequirement {
     let zone = table.zone(classified.zone()).unwrap_or(table.default_zone());
-    let proof = |authenticated, basis| Authentication { zone: zone.name.clone(), policy: zone.authentication, authenticated, basis };
+    let decided = |authenticated, basis| {
+        AuthRequirement::Decided(Authentication { zone: zone.name.clone(), policy: zone.authentication, authenticated, basis })
+    };
     match zone.authentication {
-        AuthPolicy::TreatAsAuthenticated => AuthStep::Proceed(proof(true, AuthBasis::ZoneTrusted)),
-        AuthPolicy::DoNotCheck => AuthStep::Proceed(proof(false, AuthBasis::NotChecked)),
-        AuthPolicy::CheckCredentials => {
-            let DigestCheck { auth, store, now, method, request_uri, authorization } = digest;
-            let Some(authorization) = authorization else {
-                return AuthStep::Challenge(auth.challenge(now, ChallengeKind::Proxy, false));
-            };
-            let outcome = auth.verify(now, &DigestRequest { method, request_uri, authorization }, store);
-            if let AuthOutcome::Ok { user, .. } = outcome {
-                return AuthStep::Proceed(proof(true, AuthBasis::Digest { user }));
-            }
-            match auth.reply(now, ChallengeKind::Proxy, Some(&outcome)) {
-                Reply::BadRequest(reason) => AuthStep::BadRequest(reason),
-                // Wrong, unknown and stale credentials all get a (fresh) challenge.
-                Reply::Challenge(c) => AuthStep::Challenge(c),
-                Reply::Proceed => AuthStep::Challenge(auth.challenge(now, ChallengeKind::Proxy, false)),
-            }
+        AuthPolicy::TreatAsAuthenticated => decided(true, AuthBasis::ZoneTrusted),
+        AuthPolicy::DoNotCheck => decided(false, AuthBasis::NotChecked),
+        AuthPolicy::CheckCredentials => AuthRequirement::CheckCredentials(CredentialCheck { zone: zone.name.clone() }),
+    }
+}
+
+impl CredentialCheck {
+    /// Verifies the credentials: no credentials, wrong or unknown user, or a stale nonce get a
+    /// challenge (the same for all of them, RFC 7616 anti-enumeration in the policy crate);
+    /// malformed ones get 400.
+    pub fn verify<S: CredentialStore>(self, digest: DigestCheck<'_, S>) -> AuthStep {
+        let DigestCheck { auth, store, now, method, request_uri, authorization } = digest;
+        let Some(authorization) = authorization else {
+            return AuthStep::Challenge(auth.challenge(now, ChallengeKind::Proxy, false));
+        };
+        let outcome = auth.verify(now, &DigestRequest { method, request_uri, authorization }, store);
+        if let AuthOutcome::Ok { user, .. } = outcome {
+            let basis = AuthBasis::Digest { user };
+            return AuthStep::Proceed(Authentication { zone: self.zone, policy: AuthPolicy::CheckCredentials, authenticated: true, basis });
+        }
+        match auth.reply(now, ChallengeKind::Proxy, Some(&outcome)) {
+            Reply::BadRequest(reason) => AuthStep::BadRequest(reason),
+            Reply::Challenge(c) => AuthStep::Challenge(c),
+            Reply::Proceed => AuthStep::Challenge(auth.challenge(now, ChallengeKind::Proxy, false)),
         }
     }
 }

@@ -35,7 +35,9 @@ pub mod subject;
 mod table;
 mod trace;
 
-pub use auth::{authenticate, AuthBasis, AuthStep, Authentication, DigestCheck, IdentityHeaders};
+pub use auth::{
+    authenticate, AuthBasis, AuthRequirement, AuthStep, Authentication, CredentialCheck, DigestCheck, IdentityHeaders,
+};
 pub use classify::{classify, ClassifiedBy, ClassifyInput, ZoneClassified};
 pub use config::{RoutingConfig, RoutingConfigError};
 pub use decision::{Decision, Outcome, RejectCause, TargetGroup, ZoneTarget};

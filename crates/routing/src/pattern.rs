@@ -44,7 +44,7 @@ pub enum PatternError {
     #[error("the pattern is empty")]
     Empty,
     /// The regex does not compile.
-    #[error("invalid regex: {0}")]
+    #[error("invalid regex: {}", one_line(.0))]
     Regex(#[from] regex::Error),
     /// `strip` removes a matched prefix or suffix; exact and regex patterns have none.
     #[error("`strip` needs a prefix or suffix pattern, not {0}")]
@@ -57,6 +57,13 @@ pub enum PatternError {
         /// Groups the regex has.
         groups: usize,
     },
+}
+
+/// The regex crate's message without its multi-line caret drawing: `unclosed group`.
+fn one_line(e: &regex::Error) -> String {
+    let text = e.to_string();
+    let reason = text.lines().rev().find_map(|l| l.trim().strip_prefix("error: "));
+    reason.unwrap_or(text.lines().next().unwrap_or_default()).to_owned()
 }
 
 /// A compiled alias pattern.

@@ -150,9 +150,6 @@ pub enum ConfigReason {
         /// e.g. `with mode = "any-alias"`.
         because: &'static str,
     },
-    /// A behaviour search rules do not have.
-    #[error("search rule behaviour must be leave, strip or replace")]
-    BadRuleBehaviour,
     /// Two transforms with one priority (only one transform can apply per search).
     #[error("transform priority {0} is already used by another transform")]
     DuplicateTransformPriority(u16),

@@ -148,7 +148,8 @@ impl Resolution {
             return;
         };
         let sips = uri.is_sips();
-        let transport = dns.transport.or(uri.transport()).or(sips.then_some(Transport::Tls));
+        // RFC 3263 §4.1: a SIPS URI runs over TLS whatever transport it names.
+        let transport = dns.transport.or(uri.transport()).map(|t| if sips { Transport::Tls } else { t });
         let fallback_transport = transport.unwrap_or(if sips { Transport::Tls } else { Transport::Udp });
         let host = dns.search_domain.clone().unwrap_or_else(|| uri.host_str().trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase());
         let explicit_port = uri.port().filter(|_| dns.search_domain.is_none());
