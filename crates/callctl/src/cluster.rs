@@ -4,7 +4,7 @@
 
 use causeway_policy::Address;
 
-use crate::dialplan::{Analysis, DialPlan, Outcome, Trace, TraceStep};
+use crate::dialplan::{AppliedTranslation, Analysis, DialPlan, Outcome, Trace, TraceStep};
 use crate::directory::Directory;
 use crate::origin::{CallingIdentity, LoopAvoidance, Origin, Placement, PlacementError, Trunk};
 use crate::pattern::DialString;
@@ -31,6 +31,8 @@ pub struct Decision {
     pub outcome: Outcome,
     /// The identity to present on the outgoing leg(s), after transformations.
     pub calling: CallingIdentity,
+    /// Translation patterns applied, in order.
+    pub translations: Vec<AppliedTranslation>,
     /// User id of the anchored caller.
     pub anchored_user: Option<String>,
     /// Every step.
@@ -82,6 +84,7 @@ impl Cluster {
             placement,
             outcome: analysis.outcome,
             calling,
+            translations: analysis.translations,
             trace,
         })
     }
@@ -116,13 +119,13 @@ impl Cluster {
                     Outcome::NoMatch
                 }
             };
-            return Analysis { outcome, calling };
+            return Analysis { outcome, calling, translations: Vec::new() };
         };
         if let (Some(code), Some(user)) = (&self.dual_ring_toggle, placement.user) {
             if *code == digits {
                 trace.push(TraceStep::Feature { code: code.to_string(), feature: "dual ringing on/off".to_owned() });
                 let userid = self.directory.user(user).map(|u| u.userid.clone()).unwrap_or_default();
-                return Analysis { outcome: Outcome::ToggleDualRing { user, userid }, calling };
+                return Analysis { outcome: Outcome::ToggleDualRing { user, userid }, calling, translations: Vec::new() };
             }
         }
         self.plan.analyse_digits(&placement.search, &digits, calling.as_deref(), trace)

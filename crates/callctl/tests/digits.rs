@@ -318,10 +318,9 @@ fn translation_patterns_rewrite_then_analyse_again() {
     });
     let d = c.locate(&pstn, &sip("+14085551002@ent-pa.com")).unwrap_or_else(|e| panic!("{e}"));
     assert!(matches!(&d.outcome, Outcome::Line { dn, partition, .. } if dn == "1002" && partition == "Internal"));
-    let translated = d.trace.steps.iter().any(|s| {
-        matches!(s, TraceStep::Translated { pattern, called, .. } if pattern == "\\+14085551XXX" && called == "1002")
-    });
-    assert!(translated, "{}", d.trace);
+    let applied = d.translations.first().unwrap_or_else(|| panic!("{}", d.trace));
+    assert_eq!((applied.pattern.as_str(), applied.partition.as_str(), applied.called.as_str()), ("\\+14085551XXX", "Xlate", "1002"));
+    assert!(d.trace.steps.iter().any(|s| matches!(s, TraceStep::Translated(t) if t == applied)), "{}", d.trace);
     // The PSTN trunk's CSS holds only the DID translations: extensions are not reachable.
     let d = c.locate(&pstn, &sip("1002@ent-pa.com")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(d.outcome, Outcome::NoMatch);
@@ -357,7 +356,7 @@ css = "C"
     );
     let (o, steps) = route(&c, "webex", "1234@cm.example");
     assert_eq!(o, Outcome::NoMatch);
-    let translations = steps.iter().filter(|s| matches!(s, TraceStep::Translated { .. })).count();
+    let translations = steps.iter().filter(|s| matches!(s, TraceStep::Translated(_))).count();
     assert_eq!(translations, causeway_callctl::dialplan::MAX_TRANSLATIONS + 1);
     assert!(matches!(steps.last(), Some(TraceStep::Note { text }) if text.contains("loop")));
 }

@@ -391,3 +391,17 @@ fn bad_events_are_errors_not_panics() {
     assert!(sim.log.iter().any(|(_, a)| start(1)(a)));
     assert!(sim.log.iter().any(|(_, a)| matches!(a, Action::SetTimer { timer: SnrTimer::AnswerTooLate(l), .. } if *l == ev(1))));
 }
+
+#[test]
+fn a_voicemail_pickup_on_the_last_leg_goes_to_forward_no_answer() {
+    let plan = ForkPlan { legs: vec![cloud(0, 1500, 19000)], no_answer: Some(forward(ForwardReason::NoAnswer, 12_000)), ..ForkPlan::default() };
+    let mut sim = Sim::new(plan);
+    sim.take();
+    sim.event(800, Event::Answered { leg: ev(0) });
+    assert_eq!(names(&sim.take_calls()), vec![(800, "bye 0 AnswerTooSoon".into()), (800, "start 1".into())]);
+    // Without a forward, the caller hears 480: nobody was really reached.
+    let mut sim = Sim::new(ForkPlan { legs: vec![cloud(0, 1500, 19000)], ..ForkPlan::default() });
+    sim.event(800, Event::Answered { leg: ev(0) });
+    assert_eq!(names(&sim.take_calls()), vec![(0, "start 0".into()), (800, "bye 0 AnswerTooSoon".into()), (800, "reject 480".into())]);
+    assert!(sim.call.is_finished());
+}

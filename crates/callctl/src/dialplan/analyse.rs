@@ -17,7 +17,7 @@
 use crate::directory::{LineId, PartitionId, UserId};
 use crate::pattern::DialString;
 
-use super::trace::{Candidate, Trace, TraceStep};
+use super::trace::{AppliedTranslation, Candidate, Trace, TraceStep};
 use super::{DialPlan, EntryKind, RouteAction, MAX_TRANSLATIONS};
 
 /// Where analysis sends the call.
@@ -85,6 +85,8 @@ pub struct Analysis {
     pub outcome: Outcome,
     /// The calling number after every transformation.
     pub calling: Option<String>,
+    /// Translation patterns applied on the way, in order.
+    pub translations: Vec<AppliedTranslation>,
 }
 
 struct Best {
@@ -101,19 +103,20 @@ impl DialPlan {
         let mut search: Vec<PartitionId> = search.to_vec();
         let mut dialed = dialed.clone();
         let mut calling = calling.map(str::to_owned);
+        let mut translations = Vec::new();
         for _ in 0..=MAX_TRANSLATIONS {
             trace.push(TraceStep::Dialed { number: dialed.to_string(), partitions: self.names(&search) });
             let Some(best) = self.closest(&search, &dialed, trace) else {
-                return Analysis { outcome: Outcome::NoMatch, calling };
+                return Analysis { outcome: Outcome::NoMatch, calling, translations };
             };
             trace.push(TraceStep::Selected { candidate: best.candidate.clone() });
             let Some(entry) = self.table.get(best.partition.0).and_then(|t| t.get(best.index)) else {
-                return Analysis { outcome: Outcome::NoMatch, calling };
+                return Analysis { outcome: Outcome::NoMatch, calling, translations };
             };
             let partition = self.partition_name(best.partition).to_owned();
             match entry.kind {
                 EntryKind::Line(line) => {
-                    return Analysis { outcome: Outcome::Line { line, dn: dialed.to_string(), partition }, calling };
+                    return Analysis { outcome: Outcome::Line { line, dn: dialed.to_string(), partition }, calling, translations };
                 }
                 EntryKind::Route(r) => {
                     let Some(route) = self.routes.get(r) else { break };
@@ -124,7 +127,7 @@ impl DialPlan {
                         RouteAction::Zone(zone) => Outcome::Route { zone: zone.clone(), called, pattern, partition },
                         RouteAction::Block(status) => Outcome::Blocked { status: *status, pattern, partition },
                     };
-                    return Analysis { outcome, calling };
+                    return Analysis { outcome, calling, translations };
                 }
                 EntryKind::Translation(t) => {
                     let Some(tr) = self.translations.get(t) else { break };
@@ -133,24 +136,26 @@ impl DialPlan {
                     if let Some(css) = tr.css {
                         search = self.search_order(&[css]);
                     }
-                    trace.push(TraceStep::Translated {
+                    let applied = AppliedTranslation {
                         pattern: tr.pattern.as_str().to_owned(),
                         partition,
                         called: called.clone(),
                         calling: calling.clone(),
-                    });
+                    };
+                    trace.push(TraceStep::Translated(applied.clone()));
+                    translations.push(applied);
                     match DialString::parse(&called) {
                         Some(next) => dialed = next,
                         None => {
                             trace.push(TraceStep::Note { text: format!("translated number \"{called}\" is not dialable") });
-                            return Analysis { outcome: Outcome::NoMatch, calling };
+                            return Analysis { outcome: Outcome::NoMatch, calling, translations };
                         }
                     }
                 }
             }
         }
         trace.push(TraceStep::Note { text: format!("more than {MAX_TRANSLATIONS} translations: loop refused") });
-        Analysis { outcome: Outcome::NoMatch, calling }
+        Analysis { outcome: Outcome::NoMatch, calling, translations }
     }
 
     /// Looks up a directory URI (`user@host`, compared case-insensitively) in `search`.

@@ -7,7 +7,7 @@ mod trace;
 use std::collections::HashMap;
 
 pub use analyse::{Analysis, Outcome};
-pub use trace::{Candidate, Trace, TraceStep};
+pub use trace::{AppliedTranslation, Candidate, Trace, TraceStep};
 
 use crate::directory::{CssId, LineId, PartitionId};
 use crate::pattern::transform::{CalledTransform, CallingTransform};

@@ -24,6 +24,19 @@ pub struct Candidate {
     pub css_rank: usize,
 }
 
+/// A translation pattern that applied.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AppliedTranslation {
+    /// The pattern.
+    pub pattern: String,
+    /// Its partition.
+    pub partition: String,
+    /// New called number.
+    pub called: String,
+    /// New calling number.
+    pub calling: Option<String>,
+}
+
 /// One step.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
@@ -104,16 +117,7 @@ pub enum TraceStep {
         candidate: Candidate,
     },
     /// A translation pattern applied.
-    Translated {
-        /// The pattern.
-        pattern: String,
-        /// Its partition.
-        partition: String,
-        /// New called number.
-        called: String,
-        /// New calling number.
-        calling: Option<String>,
-    },
+    Translated(AppliedTranslation),
     /// A directory URI lookup.
     DirectoryUri {
         /// The URI.
@@ -191,10 +195,13 @@ impl fmt::Display for TraceStep {
                 matched.iter().try_for_each(|c| write!(f, "\n    {c}"))
             }
             Self::Selected { candidate } => write!(f, "closest match: {candidate}"),
-            Self::Translated { pattern, partition, called, calling } => write!(
+            Self::Translated(t) => write!(
                 f,
-                "translation \"{pattern}\" in {partition}: called {called}, calling {}",
-                calling.as_deref().unwrap_or("(none)")
+                "translation \"{}\" in {}: called {}, calling {}",
+                t.pattern,
+                t.partition,
+                t.called,
+                t.calling.as_deref().unwrap_or("(none)")
             ),
             Self::DirectoryUri { uri, partition } => match partition {
                 Some(p) => write!(f, "directory URI {uri} found in {p}"),
