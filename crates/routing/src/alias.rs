@@ -113,6 +113,13 @@ fn escape_user(out: &mut String, user: &str) {
     }
 }
 
+/// Whether the alias names an IP address (`10.0.0.1`, `bob@10.0.0.1`, `[2001:db8::1]`): Expressway's
+/// "any alias" mode leaves those to IP-address dialling.
+pub(crate) fn is_ip_alias(alias: &str) -> bool {
+    let host = alias.rsplit_once('@').map_or(alias, |(_, h)| h);
+    matches!(Host::parse(host), Ok(Host::V4(_) | Host::V6(_))) || host.parse::<std::net::IpAddr>().is_ok()
+}
+
 /// The host a Route value names (`<sip:us-cm-pub.ent-pa.com;lr>` → `us-cm-pub.ent-pa.com`).
 pub(crate) fn route_host(route: &str) -> Option<String> {
     let addr = NameAddr::parse(route).ok()?;
@@ -176,6 +183,12 @@ mod tests {
         assert_eq!(rebuild_request_uri(&uri("sip:a@x"), "a b@x").as_deref(), Some("sip:a%20b@x"));
         assert_eq!(rebuild_request_uri(&uri("sip:a@x"), "a@bad host"), None);
         assert_eq!(rebuild_request_uri(&uri("urn:service:sos"), "x"), None);
+    }
+
+    #[test]
+    fn ip_aliases() {
+        assert!(is_ip_alias("10.0.0.1") && is_ip_alias("bob@10.0.0.1") && is_ip_alias("[2001:db8::1]") && is_ip_alias("x@2001:db8::1"));
+        assert!(!is_ip_alias("bob@ent-pa.com") && !is_ip_alias("9011") && !is_ip_alias("us-cm-pub.ent-pa.com"));
     }
 
     #[test]

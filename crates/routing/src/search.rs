@@ -8,7 +8,9 @@ use causeway_sip::header::addr::NameAddr;
 use causeway_sip::uri::Uri;
 use chrono::{DateTime, Utc};
 
-use crate::alias::{address_of, alias_address, contact_carries, rebuild_request_uri, route_host, route_is_local};
+use crate::alias::{
+    address_of, alias_address, contact_carries, is_ip_alias, rebuild_request_uri, route_host, route_is_local,
+};
 use crate::auth::Authentication;
 use crate::classify::ZoneClassified;
 use crate::decision::{Decision, Outcome, RejectCause, TargetGroup, ZoneTarget};
@@ -281,6 +283,7 @@ impl<'a> Locate<'a> {
             return RuleCheck::NotAuthenticated;
         }
         let searched = match &rule.pattern {
+            None if is_ip_alias(alias) => return RuleCheck::IpAddressAlias,
             None => Some(alias.to_owned()),
             Some(p) => p.apply(alias, &rule.rewrite),
         };

@@ -198,6 +198,8 @@ pub enum RuleCheck {
     NotAuthenticated,
     /// The alias does not match the pattern.
     PatternMiss,
+    /// `any-alias` does not match IP addresses (Expressway's "Any alias (not IP)").
+    IpAddressAlias,
     /// The target is the zone the request came from (loop prevention).
     SourceZoneLoop,
     /// The target zone refuses requests whose Contact carries this parameter (loop prevention).
@@ -301,6 +303,7 @@ impl fmt::Display for RuleCheck {
             Self::SourceMismatch => f.write_str("source does not match"),
             Self::NotAuthenticated => f.write_str("request not authenticated"),
             Self::PatternMiss => f.write_str("pattern does not match"),
+            Self::IpAddressAlias => f.write_str("any-alias does not match an IP address"),
             Self::SourceZoneLoop => f.write_str("skipped: target is the zone the request came from (loop prevention)"),
             Self::ContactParam { param } => write!(f, "skipped: Contact carries {param}, refused by the target zone (loop prevention)"),
             Self::NotReached { stopped_by, priority } => {

@@ -203,5 +203,10 @@ fn a_rule_behind_a_catch_all_stop_rule_is_refused() {
     let from_any = later.replace("source = \"b\"\n", "");
     assert!(common::load_ok(&format!("{zones}{catch_all}{from_any}")), "requests from zone a skip the catch-all");
     let any_alias = "[[search_rule]]\nname = \"catch-all\"\npriority = 10\nmode = \"any-alias\"\non_match = \"stop\"\ntarget = \"a\"\n";
-    assert_eq!(errors(&format!("{zones}{any_alias}{later}")).len(), 1);
+    // `any-alias` leaves IP addresses alone, so it shadows only another `any-alias` rule.
+    assert!(common::load_ok(&format!("{zones}{any_alias}{later}")));
+    let later_any = later.replace("pattern_type = \"prefix\"\npattern = \"9\"\n", "mode = \"any-alias\"\n");
+    assert_eq!(errors(&format!("{zones}{any_alias}{later_any}")), [
+        "test.toml:14:8: rule `never` can never match: rule `catch-all` (priority 10) matches every request it would see and stops the search",
+    ]);
 }

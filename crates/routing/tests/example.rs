@@ -288,3 +288,14 @@ target = "internal"
     let mut resolution = causeway_routing::Resolution::new(&table, &target, &health, &mut rng);
     assert_eq!(resolution.poll(), ResolveStep::TraversalFlow);
 }
+
+#[test]
+fn docs_show_the_complete_example_and_the_golden_locate_output() {
+    let docs = include_str!("../../../docs/routing.md");
+    assert!(docs.contains(EXAMPLE), "docs/routing.md must hold examples/routing/expressway.toml verbatim");
+    for name in ["f2-us.txt", "f2-emea.txt", "webex-rule.txt"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(docs.contains(&text), "docs/routing.md must show tests/golden/{name}");
+    }
+}

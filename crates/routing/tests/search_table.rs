@@ -319,3 +319,12 @@ fn a_request_uri_that_is_not_a_uri_is_answered_400_and_the_trace_is_json() {
     assert_eq!(json["outcome"]["outcome"], "route");
     assert_eq!(json["outcome"]["groups"][0]["targets"][0]["kind"], "dns");
 }
+
+#[test]
+fn any_alias_leaves_ip_addresses_to_pattern_rules() {
+    let rules = [rule("any", 10, STOP, "a"), rule("ip", 20, "pattern_type = \"regex\"\npattern = '.*@192\\.0\\.2\\.\\d+'", "b")].concat();
+    let d = run(&rules, &Request { uri: "sip:bob@192.0.2.7", ..REQ });
+    assert_eq!(summary(&d), "20: b bob@192.0.2.7 mf 15");
+    assert_eq!(checks(&d)[0].1, RuleCheck::IpAddressAlias);
+    assert_eq!(summary(&run(&rules, &REQ)), "10!: a bob@ent-pa.com mf 15");
+}

@@ -238,6 +238,15 @@ fn search_rule(c: &mut Compiler, r: &SearchRuleConfig, zones: &[&Zone]) -> Optio
     })
 }
 
+/// Whether `earlier`'s pattern matches every alias `later` can match: a catch-all regex matches
+/// all; `any-alias` matches all but IP addresses, so only another `any-alias` rule for sure.
+fn catch_all_for(earlier: &SearchRule, later: &SearchRule) -> bool {
+    match &earlier.pattern {
+        Some(p) => p.is_catch_all(),
+        None => later.pattern.is_none(),
+    }
+}
+
 /// Whether `earlier` ends every search `later` could match before `later` is reached: an
 /// enabled catch-all Stop rule of a lower priority number that sees every request `later` sees
 /// and that loop prevention can never skip for them.
@@ -256,7 +265,7 @@ fn shadows(earlier: &SearchRule, later: &SearchRule, zones: &[&Zone]) -> bool {
     earlier.enabled
         && earlier.on_match == OnMatch::Stop
         && earlier.priority < later.priority
-        && earlier.pattern.as_ref().is_none_or(AliasPattern::is_catch_all)
+        && catch_all_for(earlier, later)
         && source_covers
         && (!earlier.request_must_be_authenticated || later_needs_auth)
         && never_skipped_for_loops
