@@ -100,13 +100,6 @@ pub enum LegKind {
     Routed,
 }
 
-impl LegKind {
-    /// Whether SNR's answer-too-soon and answer-too-late apply.
-    pub fn is_remote(&self) -> bool {
-        matches!(self, Self::Remote { .. })
-    }
-}
-
 /// Where a leg's INVITE goes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "via", rename_all = "snake_case")]

@@ -13,6 +13,9 @@
 //!
 //! A translation pattern transforms the numbers and analysis runs again with the
 //! translation's CSS, at most [`super::MAX_TRANSLATIONS`] times.
+//!
+//! Cost (`cargo bench -p causeway-callctl --bench digits`, 1000 patterns in one search space,
+//! shared 2-core machine): about 4-5 µs per analysis, 2 µs when nothing matches.
 
 use crate::directory::{LineId, PartitionId, UserId};
 use crate::pattern::DialString;

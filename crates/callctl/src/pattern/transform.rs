@@ -112,10 +112,6 @@ impl CalledTransform {
         format!("{}{masked}", self.prefix)
     }
 
-    /// Whether it changes nothing.
-    pub fn is_identity(&self) -> bool {
-        self.discard == Discard::None && self.mask.is_none() && self.prefix.is_empty()
-    }
 }
 
 /// What a pattern does to the calling number.
@@ -134,10 +130,6 @@ impl CallingTransform {
         format!("{}{masked}", self.prefix)
     }
 
-    /// Whether it changes nothing.
-    pub fn is_identity(&self) -> bool {
-        self.mask.is_none() && self.prefix.is_empty()
-    }
 }
 
 #[cfg(test)]
