@@ -405,3 +405,22 @@ fn a_voicemail_pickup_on_the_last_leg_goes_to_forward_no_answer() {
     assert_eq!(names(&sim.take_calls()), vec![(0, "start 0".into()), (800, "bye 0 AnswerTooSoon".into()), (800, "reject 480".into())]);
     assert!(sim.call.is_finished());
 }
+
+#[test]
+fn early_media_passes_on_when_its_leg_stops_ringing() {
+    let plan = ForkPlan { legs: vec![cloud(0, 0, 5000), desk("sip:a@10.0.0.2")], no_answer: Some(forward(ForwardReason::NoAnswer, 8000)), ..ForkPlan::default() };
+    let mut sim = Sim::new(plan);
+    sim.event(100, Event::Provisional { leg: ev(0), status: 183, sdp: true });
+    sim.event(200, Event::Provisional { leg: ev(1), status: 183, sdp: true });
+    sim.advance_to(5000);
+    sim.take();
+    // The cloud leg was cancelled at answer-too-late: the desk phone's early media is next.
+    sim.event(5100, Event::Provisional { leg: ev(1), status: 183, sdp: true });
+    assert_eq!(names(&sim.take_calls()), vec![(5100, "183 from 1 sdp=true".into())]);
+    // After the no-answer forward, the voicemail's announcement is relayed.
+    sim.advance_to(8000);
+    sim.take();
+    sim.event(8300, Event::Provisional { leg: ev(2), status: 183, sdp: true });
+    assert_eq!(names(&sim.take_calls()), vec![(8300, "183 from 2 sdp=true".into())]);
+    assert_eq!(sim.cdr.record().early_media_leg, Some(2));
+}

@@ -7,8 +7,8 @@
 //! - a remote leg answering sooner than `answer_too_soon` after its INVITE is a voicemail: it
 //!   is released (BYE) and the others ring on; one still ringing `answer_too_late` after its
 //!   INVITE is CANCELled;
-//! - the first 183 with SDP becomes the caller's early media; before that, the first 18x
-//!   without SDP is relayed once as ringback;
+//! - the first 183 with SDP becomes the caller's early media (until that leg stops while the
+//!   caller still rings); before that, the first 18x without SDP is relayed once as ringback;
 //! - the line's no-answer time runs from the call's arrival; when it expires, ringing legs are
 //!   CANCELled and the forward-no-answer legs start;
 //! - when every leg has ended without an answer: busy (best failure 486 or 600) → forward
@@ -355,6 +355,7 @@ impl SnrCall {
     }
 
     fn cancel(&mut self, id: LegId, reason: CancelReason) {
+        self.forget_early_media(id);
         self.disarm(SnrTimer::AnswerTooLate(id));
         self.set_state(id, LegState::Cancelling(reason));
         self.actions.push_back(Action::CancelLeg { leg: id, reason });
@@ -372,7 +373,16 @@ impl SnrCall {
         }
     }
 
+    /// While the caller still rings, a leg that stops also stops being the early media: the
+    /// next leg to send SDP in a provisional takes over (a forward's announcement, say).
+    fn forget_early_media(&mut self, id: LegId) {
+        if self.early_media == Some(id) && self.caller == Caller::Ringing {
+            self.early_media = None;
+        }
+    }
+
     fn end_leg(&mut self, now: Instant, id: LegId, status: u16, cause: EndCause, reason: Option<String>) {
+        self.forget_early_media(id);
         self.disarm(SnrTimer::AnswerTooLate(id));
         self.set_state(id, LegState::Ended);
         self.actions.push_back(Action::Cdr(CdrEvent::LegEnded { leg: id, at: now, status, cause, reason }));
