@@ -65,7 +65,8 @@ pub enum Outcome {
         /// Why.
         cause: RejectCause,
     },
-    /// Call policy redirected the request or asked for a lookup: see [`Decision::policy`].
+    /// Call policy decided where the request goes — a CPL location set to proxy to, a redirect,
+    /// or a lookup to perform — instead of the search rules: see [`Decision::policy`].
     Policy,
 }
 
@@ -141,7 +142,7 @@ impl fmt::Display for Decision {
                 };
                 writeln!(f, "result: reject {status} {reason} ({why})")
             }
-            Outcome::Policy => writeln!(f, "result: carried out by call policy (redirect or lookup)"),
+            Outcome::Policy => writeln!(f, "result: carried out by call policy (CPL location set, redirect or lookup)"),
         }
     }
 }

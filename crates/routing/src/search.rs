@@ -145,6 +145,10 @@ impl<'a> Locate<'a> {
             Some((set, wall_time)) => {
                 let v = self.policy_verdict(set, wall_time, input, &route_target, &alias, &mut trace);
                 match &v {
+                    // A CPL location set replaces the search (RFC 3880 §6: the script proxies to it).
+                    Verdict::Allow(a) if !a.targets().is_empty() => {
+                        return Decision { outcome: Outcome::Policy, trace, policy: Some(v) };
+                    }
                     Verdict::Allow(_) => verdict = Some(v),
                     Verdict::Reject(r) => {
                         let (status, reason) = (r.status, r.reason.clone());

@@ -328,3 +328,23 @@ fn any_alias_leaves_ip_addresses_to_pattern_rules() {
     assert_eq!(checks(&d)[0].1, RuleCheck::IpAddressAlias);
     assert_eq!(summary(&run(&rules, &REQ)), "10!: a bob@ent-pa.com mf 15");
 }
+
+#[test]
+fn a_cpl_location_set_replaces_the_search() {
+    let table = load(&format!("{ZONES}{}", rule("all", 10, ANY, "a")));
+    let cpl = r#"<?xml version="1.0" encoding="UTF-8"?>
+<cpl xmlns="urn:ietf:params:xml:ns:cpl" xmlns:taa="http://www.tandberg.net/cpl-extensions">
+  <taa:routed>
+    <location url="sip:reception@ent-pa.com">
+      <proxy/>
+    </location>
+  </taa:routed>
+</cpl>"#;
+    let policy = PolicySet::from_cpl(SourceText::new("p.cpl", cpl), &table.zone_names()).unwrap_or_else(|e| panic!("{e}"));
+    let d = run_with(&table, &HealthSnapshot::default(), &REQ, Some(&policy));
+    assert_eq!(summary(&d), "policy");
+    let targets = d.policy.as_ref().and_then(|v| v.allowed()).map(|a| a.targets().iter().map(|t| t.uri.clone()).collect::<Vec<_>>());
+    assert_eq!(targets, Some(vec!["sip:reception@ent-pa.com".to_owned()]));
+    assert!(!d.trace.steps.iter().any(|s| matches!(s, TraceStep::Rule { .. })));
+    assert!(d.to_string().ends_with("result: carried out by call policy (CPL location set, redirect or lookup)\n"));
+}

@@ -116,7 +116,7 @@ fn compile_zone(c: &mut Compiler, z: &ZoneConfig, listeners: &mut HashSet<Socket
             include_address_record: z.include_address_record.as_ref().is_some_and(|v| *v.get_ref()),
         }),
         hop_count: c
-            .ranged("hop_count", z.hop_count.as_ref(), (1, 255), u64::from(DEFAULT_HOP_COUNT))
+            .ranged("hop_count", z.hop_count.as_ref().filter(|_| !is_default), (1, 255), u64::from(DEFAULT_HOP_COUNT))
             .and_then(|v| u8::try_from(v).ok())
             .unwrap_or(DEFAULT_HOP_COUNT),
         loop_contact_params: z.loop_contact_params.iter().filter_map(|p| contact_param(c, p)).collect(),
