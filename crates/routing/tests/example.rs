@@ -220,6 +220,11 @@ fn f4_teams_trunk_uses_only_proxies_that_answered_options_in_priority_order() {
     let before = cucm_calls(&table, uri, None);
     assert!(matches!(before.outcome, Outcome::Reject { status: 503, cause: RejectCause::TargetsDown, .. }), "{before}");
 
+    // A dry run without a running node may assume every peer up.
+    let (classified, auth) = arrive(&table, "10.1.1.10:5061", "10.0.0.5:5061", None);
+    let dry = causeway_routing::locate(&LocateInput::new(&classified, &auth, uri), &table, &HealthSnapshot::assume_up());
+    assert_eq!(only_target(&dry).0, "teams");
+
     let t0 = Instant::now();
     let mut keepalive = Keepalive::new(&table, t0);
     keepalive.handle_timeout(t0);
