@@ -49,6 +49,10 @@ pub struct DialString(String);
 impl DialString {
     /// Normalises `s`; `None` when it is not a dial string (a name such as `bob`, for example).
     pub fn parse(s: &str) -> Option<Self> {
+        // Bound the work on hostile input before copying: separators at most triple a number.
+        if s.len() > 4 * MAX_DIGITS {
+            return None;
+        }
         let kept: String = s.chars().filter(|c| !matches!(c, '-' | '.' | '(' | ')')).collect();
         let body = kept.strip_prefix('+').unwrap_or(&kept);
         let ok = !body.is_empty()
