@@ -4,6 +4,7 @@
 //! To add a subcommand group, write a module with an `Args` (or a `Command` subcommand enum) and a
 //! `run(..) -> anyhow::Result<ExitCode>`, then register it with one variant below and one match arm.
 
+mod cdr;
 mod check;
 mod logging;
 mod meetings;
@@ -52,6 +53,9 @@ enum Command {
     /// Room devices over xAPI: display policy, bookings push, device simulator.
     #[command(subcommand)]
     Rooms(rooms::Command),
+    /// Call detail records: list them, export them as CSV.
+    #[command(subcommand)]
+    Cdr(cdr::Command),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +66,7 @@ fn main() -> ExitCode {
         Command::Sip(command) => sip::run(command),
         Command::Meetings(command) => meetings::run(command),
         Command::Rooms(command) => rooms::run(command),
+        Command::Cdr(command) => cdr::run(command),
     };
     outcome.unwrap_or_else(|error| {
         eprintln!("causeway: {error:#}");

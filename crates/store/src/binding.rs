@@ -69,7 +69,7 @@ pub(crate) struct BindingRow {
 
 impl BindingRow {
     pub(crate) fn from_binding(b: &Binding) -> Result<Self, StoreError> {
-        let path = serde_json::to_string(&b.path).map_err(|e| StoreError::Encode { what: "Path", source: e.into() })?;
+        let path = serde_json::to_string(&b.path).map_err(|e| StoreError::Encode { what: "Path", error: e.into() })?;
         Ok(Self {
             contact: b.contact.clone(),
             expires: b.expires,

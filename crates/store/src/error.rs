@@ -1,5 +1,8 @@
 //! Typed errors. Every error is `Clone` (driver errors are shared behind an `Arc`) because the
-//! writer fans one failed commit out to every call record of its batch.
+//! writer fans one failed commit out to every call record of its batch. A wrapped driver or I/O
+//! error is part of the message (the drivers' own messages already carry their causes), so it
+//! is not repeated as a `source()`; tokio-postgres keeps the cause in `source()` only, so its chain
+//! is written out.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,8 +22,8 @@ pub enum StoreError {
     EmptySqlitePath,
     /// A `postgres://` URL that tokio-postgres cannot parse.
     #[cfg(feature = "postgres")]
-    #[error("PostgreSQL URL: {0}")]
-    InvalidPostgresUrl(#[source] Arc<tokio_postgres::Error>),
+    #[error("PostgreSQL URL: {}", chain(&**.0))]
+    InvalidPostgresUrl(Arc<tokio_postgres::Error>),
     /// A `postgres://` URL, but this build has no PostgreSQL support.
     #[error("PostgreSQL support is not built in (causeway-store's `postgres` feature)")]
     PostgresNotBuilt,
@@ -32,11 +35,11 @@ pub enum StoreError {
     },
     /// SQLite failed.
     #[error("SQLite: {0}")]
-    Sqlite(#[source] Arc<rusqlite::Error>),
+    Sqlite(Arc<rusqlite::Error>),
     /// PostgreSQL failed (connection, statement or commit).
     #[cfg(feature = "postgres")]
-    #[error("PostgreSQL: {0}")]
-    Postgres(#[source] Arc<tokio_postgres::Error>),
+    #[error("PostgreSQL: {}", chain(&**.0))]
+    Postgres(Arc<tokio_postgres::Error>),
     /// The database was migrated by a newer Causeway.
     #[error("database schema version {found} is newer than this build knows ({known}): upgrade causeway")]
     SchemaTooNew {
@@ -54,20 +57,19 @@ pub enum StoreError {
         value: String,
     },
     /// A value could not be encoded for storage.
-    #[error("encoding {what}: {source}")]
+    #[error("encoding {what}: {error}")]
     Encode {
         /// What was being encoded.
         what: &'static str,
         /// Why.
-        #[source]
-        source: Arc<serde_json::Error>,
+        error: Arc<serde_json::Error>,
     },
     /// Writing an export (CSV, JSON, text) failed.
     #[error("writing the export: {0}")]
-    Export(#[source] Arc<std::io::Error>),
+    Export(Arc<std::io::Error>),
     /// Starting the SQLite writer thread failed.
     #[error("starting the store writer: {0}")]
-    Spawn(#[source] Arc<std::io::Error>),
+    Spawn(Arc<std::io::Error>),
     /// Two bindings of one AOR with the same contact in one replacement (RFC 3261 §10.3: a
     /// contact URI is bound once per AOR).
     #[error("AOR {aor}: contact {contact} given twice")]
@@ -99,4 +101,17 @@ impl StoreError {
     pub(crate) fn corrupt(column: &'static str, value: impl ToString) -> Self {
         Self::Corrupt { column, value: value.to_string() }
     }
+}
+
+/// `error: cause: cause's cause`.
+#[cfg(feature = "postgres")]
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }

@@ -174,7 +174,7 @@ impl<W: Write> JsonWriter<W> {
     /// Writes one call.
     pub fn write(&mut self, call: &StoredCall) -> Result<(), StoreError> {
         self.out.write_all(if self.written == 0 { b"\n" } else { b",\n" }).map_err(export)?;
-        serde_json::to_writer(&mut self.out, call).map_err(|e| StoreError::Encode { what: "call", source: Arc::new(e) })?;
+        serde_json::to_writer(&mut self.out, call).map_err(|e| StoreError::Encode { what: "call", error: Arc::new(e) })?;
         self.written += 1;
         Ok(())
     }
@@ -200,7 +200,8 @@ impl<W: Write> TextWriter<W> {
         Self { out }
     }
 
-    /// Writes one call.
+    /// Writes one call. Control characters from the record (a display name may hold CR LF or a
+    /// terminal escape) are shown escaped, never sent to the terminal.
     pub fn write(&mut self, call: &StoredCall) -> Result<(), StoreError> {
         let r = &call.record;
         let calling = [&r.info.calling.display_name, &r.info.calling.number, &r.info.calling.uri]
@@ -210,8 +211,7 @@ impl<W: Write> TextWriter<W> {
             .collect::<Vec<_>>()
             .join(" ");
         let (c, legs) = CallRow::from_record(r)?;
-        write!(
-            self.out,
+        let mut line = format!(
             "#{} {} {} -> {}  status {}  released by {}  duration {}  call-id {}",
             call.id,
             rfc3339(r.start),
@@ -221,16 +221,14 @@ impl<W: Write> TextWriter<W> {
             c.released_by.as_deref().unwrap_or("-"),
             since(r.start, r.end),
             r.info.call_id,
-        )
-        .map_err(export)?;
+        );
         if let (Some(reason), Some(to)) = (&c.forward_reason, &c.forward_destination) {
-            write!(self.out, "  forwarded ({reason}) to {to}").map_err(export)?;
+            line.push_str(&format!("  forwarded ({reason}) to {to}"));
         }
-        writeln!(self.out).map_err(export)?;
+        self.line(&line)?;
         for (leg, l) in r.legs.iter().zip(legs) {
             let mark = if r.answered_leg == Some(leg.leg) { "*" } else { " " };
-            writeln!(
-                self.out,
+            self.line(&format!(
                 "  {mark}leg {} {} {}{}  start {}  ringing {}  answer {}  end {}  status {}  {} by {}{}",
                 l.leg,
                 describe(&l.kind),
@@ -244,10 +242,14 @@ impl<W: Write> TextWriter<W> {
                 l.cause.as_deref().map_or_else(|| "-".to_owned(), describe),
                 l.released_by.as_deref().unwrap_or("-"),
                 l.reason.map(|reason| format!("  Reason: {reason}")).unwrap_or_default(),
-            )
-            .map_err(export)?;
+            ))?;
         }
         Ok(())
+    }
+
+    fn line(&mut self, line: &str) -> Result<(), StoreError> {
+        let shown: String = line.chars().flat_map(|c| if c.is_control() { c.escape_default().collect() } else { vec![c] }).collect();
+        writeln!(self.out, "{shown}").map_err(export)
     }
 
     /// Flushes and returns the output.

@@ -53,3 +53,6 @@ pub use error::StoreError;
 pub use record::{Cursor, ListFrom, StoredCall};
 pub use store::{BindingStore, CdrStore, Store};
 pub use url::DbUrl;
+
+/// Where Causeway keeps its database unless told otherwise (`--db`, the node's config).
+pub const DEFAULT_URL: &str = "sqlite:///var/lib/causeway/causeway.db";

@@ -185,7 +185,7 @@ pub(crate) fn encode<T: Serialize>(what: &'static str, value: &T) -> Result<Stri
     match serde_json::to_value(value) {
         Ok(Value::String(label)) => Ok(label),
         Ok(other) => Ok(other.to_string()),
-        Err(e) => Err(StoreError::Encode { what, source: std::sync::Arc::new(e) }),
+        Err(e) => Err(StoreError::Encode { what, error: std::sync::Arc::new(e) }),
     }
 }
 
