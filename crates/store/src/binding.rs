@@ -124,3 +124,57 @@ pub(crate) fn check_unique(aor: &str, bindings: &[Binding]) -> Result<(), StoreE
         None => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tls_binding() -> Binding {
+        Binding {
+            contact: "sips:alice@[2001:db8::10]:50123;transport=tls;ob".to_owned(),
+            expires: DateTime::UNIX_EPOCH,
+            q: Some(1000),
+            call_id: "r@h".to_owned(),
+            cseq: u32::MAX,
+            instance_id: Some("<urn:uuid:00000000-0000-1000-8000-aabbccddeeff>".to_owned()),
+            reg_id: Some(2),
+            path: vec!["<sip:edge.example.com;lr>".to_owned()],
+            received: Some(Received {
+                transport: Transport::Tls,
+                source: "[2001:db8::10]:50123".parse().expect("v6"),
+                local: "[2001:db8::1]:5061".parse().expect("v6"),
+            }),
+        }
+    }
+
+    #[test]
+    fn rows_round_trip() {
+        let b = tls_binding();
+        assert_eq!(BindingRow::from_binding(&b).expect("row").into_binding().expect("binding"), b);
+        let bare = Binding { received: None, instance_id: None, reg_id: None, path: Vec::new(), q: None, ..b };
+        assert_eq!(BindingRow::from_binding(&bare).expect("row").into_binding().expect("binding"), bare);
+    }
+
+    #[test]
+    fn bad_rows_are_refused() {
+        let row = BindingRow::from_binding(&tls_binding()).expect("row");
+        let sctp = BindingRow { transport: Some("SCTP".to_owned()), ..row.clone() };
+        assert!(matches!(sctp.into_binding(), Err(StoreError::Corrupt { column: "bindings.transport", .. })));
+        let half = BindingRow { source: None, ..row.clone() };
+        assert!(matches!(half.into_binding(), Err(StoreError::Corrupt { column: "bindings.transport", .. })));
+        let path = BindingRow { path: "not json".to_owned(), ..row.clone() };
+        assert!(matches!(path.into_binding(), Err(StoreError::Corrupt { column: "bindings.path", .. })));
+        let cseq = BindingRow { cseq: -1, ..row };
+        assert!(matches!(cseq.into_binding(), Err(StoreError::Corrupt { column: "bindings.cseq", .. })));
+    }
+
+    #[test]
+    fn a_contact_is_bound_once() {
+        let b = tls_binding();
+        assert!(check_unique("sip:alice@example.com", std::slice::from_ref(&b)).is_ok());
+        match check_unique("sip:alice@example.com", &[b.clone(), b.clone()]) {
+            Err(StoreError::DuplicateContact { contact, .. }) => assert_eq!(contact, b.contact),
+            other => panic!("expected DuplicateContact, got {other:?}"),
+        }
+    }
+}

@@ -305,3 +305,74 @@ fn number(value: Option<i64>) -> String {
 fn export(error: std::io::Error) -> StoreError {
     StoreError::Export(Arc::new(error))
 }
+
+#[cfg(test)]
+mod tests {
+    use causeway_callctl::cdr::{CallInfo, CallRecord};
+    use causeway_callctl::origin::CallingIdentity;
+
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_as_rfc_4180_says() {
+        let mut out = Vec::new();
+        line(&mut out, ["plain", "a,b", "say \"hi\"", "two\r\nlines", "", "sip:x@y;lr"]).expect("write");
+        assert_eq!(String::from_utf8(out).expect("utf-8"), "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\r\nlines\",,sip:x@y;lr\r\n");
+    }
+
+    fn hostile_call() -> StoredCall {
+        let calling = CallingIdentity { display_name: Some("\u{1b}[2Jevil\r\nline".to_owned()), ..CallingIdentity::default() };
+        let info = CallInfo { call_id: "c@h".to_owned(), calling, called: "1002".to_owned(), ..CallInfo::default() };
+        let record = CallRecord {
+            info,
+            start: DateTime::UNIX_EPOCH,
+            answer: None,
+            end: None,
+            status: None,
+            released_by: None,
+            answered_leg: None,
+            early_media_leg: None,
+            forwarded: None,
+            legs: Vec::new(),
+        };
+        StoredCall { id: 9, record }
+    }
+
+    #[test]
+    fn text_never_sends_control_characters() {
+        let mut text = TextWriter::new(Vec::new());
+        text.write(&hostile_call()).expect("write");
+        let shown = String::from_utf8(text.finish().expect("finish")).expect("utf-8");
+        assert_eq!(shown.matches('\n').count(), 1, "{shown}");
+        assert!(!shown.contains('\u{1b}') && !shown.contains('\r'), "{shown}");
+        assert!(shown.contains("\\u{1b}[2Jevil\\r\\nline"), "{shown}");
+    }
+
+    #[test]
+    fn json_is_one_array() {
+        let empty = JsonWriter::new(Vec::new()).expect("open").finish().expect("close");
+        assert_eq!(serde_json::from_slice::<Value>(&empty).expect("JSON"), Value::Array(Vec::new()));
+        let mut json = JsonWriter::new(Vec::new()).expect("open");
+        json.write(&hostile_call()).expect("first");
+        json.write(&hostile_call()).expect("second");
+        let parsed: Value = serde_json::from_slice(&json.finish().expect("close")).expect("JSON");
+        assert_eq!(parsed.as_array().map(Vec::len), Some(2));
+        assert_eq!(parsed.pointer("/0/id"), Some(&Value::from(9)));
+    }
+
+    #[test]
+    fn a_call_without_legs_is_one_csv_line() {
+        let mut csv = CsvWriter::new(Vec::new()).expect("header");
+        csv.write(&hostile_call()).expect("write");
+        let out = String::from_utf8(csv.finish().expect("finish")).expect("utf-8");
+        let expected_tail = format!("1002,,,1970-01-01T00:00:00.000000Z{}\r\n", ",".repeat(CSV_COLUMNS.len() - 9));
+        assert!(out.ends_with(&expected_tail), "{out:?}");
+    }
+
+    #[test]
+    fn described_values() {
+        assert_eq!(describe("{\"kind\":\"remote\",\"user\":\"bob\",\"name\":\"m\"}"), "remote(name=m user=bob)");
+        assert_eq!(describe("{\"cause\":\"rejected\"}"), "rejected");
+        assert_eq!(describe("caller"), "caller");
+    }
+}

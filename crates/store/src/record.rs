@@ -198,3 +198,66 @@ pub(crate) fn decode<T: DeserializeOwned>(column: &'static str, text: &str) -> R
 fn narrow<T: TryFrom<i64>>(column: &'static str, value: i64) -> Result<T, StoreError> {
     T::try_from(value).map_err(|_| StoreError::corrupt(column, value))
 }
+
+#[cfg(test)]
+mod tests {
+    use causeway_callctl::cdr::{EndCause, Party};
+    use causeway_callctl::directory::ReachKind;
+    use causeway_callctl::fork::LegKind;
+    use causeway_callctl::snr::CancelReason;
+
+    use super::*;
+
+    #[test]
+    fn labels_and_tagged_values() {
+        assert_eq!(encode("p", &Party::System).expect("label"), "system");
+        assert_eq!(decode::<Party>("c", "caller").expect("decode"), Party::Caller);
+        let kind = LegKind::Remote { user: "bob".to_owned(), name: "mobile".to_owned(), reach: ReachKind::AssociatedIdentity };
+        let stored = encode("k", &kind).expect("JSON");
+        assert!(stored.starts_with('{'), "{stored}");
+        assert_eq!(decode::<LegKind>("k", &stored).expect("decode"), kind);
+        let cause = EndCause::Cancelled(CancelReason::AnswerTooLate);
+        assert_eq!(decode::<EndCause>("c", &encode("c", &cause).expect("JSON")).expect("decode"), cause);
+        assert_eq!(decode::<EndCause>("c", &encode("c", &EndCause::Rejected).expect("JSON")).expect("unit"), EndCause::Rejected);
+    }
+
+    #[test]
+    fn unknown_values_name_their_column() {
+        match decode::<Party>("calls.released_by", "the-cat") {
+            Err(StoreError::Corrupt { column, value }) => assert_eq!((column, value.as_str()), ("calls.released_by", "the-cat")),
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+        assert!(matches!(decode::<LegKind>("legs.kind", "{\"kind\":"), Err(StoreError::Corrupt { column: "legs.kind", .. })));
+    }
+
+    fn row() -> CallRow {
+        CallRow {
+            call_id: "a@b".to_owned(),
+            calling_number: None,
+            calling_name: None,
+            calling_uri: None,
+            called: "1002".to_owned(),
+            line: None,
+            anchored_user: None,
+            start: DateTime::UNIX_EPOCH,
+            answer: None,
+            end: None,
+            status: Some(486),
+            released_by: None,
+            answered_leg: None,
+            early_media_leg: None,
+            forward_reason: None,
+            forward_destination: None,
+        }
+    }
+
+    #[test]
+    fn impossible_rows_are_refused() {
+        let half_forward = CallRow { forward_reason: Some("busy".to_owned()), ..row() };
+        assert!(matches!(half_forward.into_record(Vec::new()), Err(StoreError::Corrupt { column: "calls.forward_destination", .. })));
+        let huge_status = CallRow { status: Some(70_000), ..row() };
+        assert!(matches!(huge_status.into_record(Vec::new()), Err(StoreError::Corrupt { column: "calls.status", .. })));
+        let record = row().into_record(Vec::new()).expect("plain row");
+        assert_eq!(CallRow::from_record(&record).expect("rows"), (row(), Vec::new()));
+    }
+}
