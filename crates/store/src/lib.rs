@@ -1,13 +1,13 @@
 //! causeway-store keeps Causeway's durable state: call detail records (one causeway-callctl
-//! [`CallRecord`](causeway_callctl::cdr::CallRecord) per call, a row per leg) and the registrar's
-//! bindings, in SQLite (the default, bundled) or PostgreSQL (the `postgres` feature), chosen by a
+//! [`CallRecord`](causeway_callctl::cdr::CallRecord) per call, a row per leg), the registrar's
+//! bindings and the users' dual-ringing switches, in SQLite (the default, bundled) or PostgreSQL (the `postgres` feature), chosen by a
 //! [`DbUrl`] (`sqlite:///var/lib/causeway/causeway.db`, `postgres://user@host/db`). It applies
 //! its embedded, versioned schema migrations when it opens a database. It never makes a call
 //! decision and never reads a clock for one: binding expiry is checked against the `now` the
 //! caller passes. Only the node (io) and admin tools use it.
 //!
-//! Main types: [`Store`] (the handle), the [`CdrStore`] and [`BindingStore`] traits it
-//! implements, [`StoredCall`], [`Binding`], [`StoreError`]; [`export`] has the CSV, JSON and text
+//! Main types: [`Store`] (the handle), the [`CdrStore`], [`BindingStore`] and [`DirectoryStore`]
+//! (per-user dual-ringing switches) traits it implements, [`StoredCall`], [`Binding`], [`StoreError`]; [`export`] has the CSV, JSON and text
 //! writers behind `causeway cdr`.
 //!
 //! # Writes and durability
@@ -51,7 +51,7 @@ mod writer;
 pub use binding::{Binding, Received};
 pub use error::StoreError;
 pub use record::{Cursor, ListFrom, StoredCall};
-pub use store::{BindingStore, CdrStore, Store};
+pub use store::{BindingStore, CdrStore, DirectoryStore, Store};
 pub use url::DbUrl;
 
 /// Where Causeway keeps its database unless told otherwise (`--db`, the node's config).

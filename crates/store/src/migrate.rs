@@ -18,19 +18,17 @@ pub(crate) struct Migration {
 }
 
 /// SQLite's migrations.
-pub(crate) const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "cdr and bindings",
-    sql: include_str!("../migrations/sqlite/0001_cdr_and_bindings.sql"),
-}];
+pub(crate) const SQLITE: &[Migration] = &[
+    Migration { version: 1, name: "cdr and bindings", sql: include_str!("../migrations/sqlite/0001_cdr_and_bindings.sql") },
+    Migration { version: 2, name: "dual ring overrides", sql: include_str!("../migrations/sqlite/0002_dual_ring_overrides.sql") },
+];
 
 /// PostgreSQL's migrations.
 #[cfg(feature = "postgres")]
-pub(crate) const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    name: "cdr and bindings",
-    sql: include_str!("../migrations/postgres/0001_cdr_and_bindings.sql"),
-}];
+pub(crate) const POSTGRES: &[Migration] = &[
+    Migration { version: 1, name: "cdr and bindings", sql: include_str!("../migrations/postgres/0001_cdr_and_bindings.sql") },
+    Migration { version: 2, name: "dual ring overrides", sql: include_str!("../migrations/postgres/0002_dual_ring_overrides.sql") },
+];
 
 /// The migrations a database at version `applied` still needs.
 pub(crate) fn pending(list: &'static [Migration], applied: i64) -> Result<&'static [Migration], StoreError> {
@@ -66,6 +64,8 @@ mod tests {
     fn pending_steps() {
         assert_eq!(pending(SQLITE, 0).expect("fresh").len(), SQLITE.len());
         assert!(pending(SQLITE, SQLITE.len() as i64).expect("current").is_empty());
+        let from_one = pending(SQLITE, 1).expect("upgrade from 1");
+        assert_eq!(from_one.first().map(|m| m.version), Some(2));
         assert!(matches!(pending(SQLITE, 99), Err(StoreError::SchemaTooNew { found: 99, .. })));
     }
 }

@@ -50,6 +50,19 @@ pub trait BindingStore {
     fn purge_expired_bindings(&self, now: DateTime<Utc>) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
 
+/// The directory's runtime state. The directory itself (users, lines, devices, remote
+/// destinations) is loaded from config by causeway-callctl; what changes while Causeway runs and
+/// must survive a restart lives here: each user's dual-ringing switch (the `*88` feature code,
+/// the admin API), as causeway-callctl's `DualRingSwitches::overrides`.
+pub trait DirectoryStore {
+    /// The overrides become exactly `overrides` (user id, dual ringing on); a user named twice:
+    /// the last wins. Resolves once durable, with how many overrides there are.
+    fn replace_dual_ring_overrides(&self, overrides: Vec<(String, bool)>) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Every override, ordered by user id: what the node hands to `DualRingSwitches::set` at start.
+    fn dual_ring_overrides(&self) -> impl Future<Output = Result<Vec<(String, bool)>, StoreError>> + Send;
+}
+
 /// An open store. Cloning is cheap (all clones share one writer); the writer finishes the queued
 /// writes and stops when the last clone is dropped.
 #[derive(Clone)]
@@ -125,6 +138,20 @@ impl CdrStore for Store {
             Reader::Sqlite(r) => r.calls_by_call_id(call_id.to_owned()).await,
             #[cfg(feature = "postgres")]
             Reader::Postgres(r) => r.calls_by_call_id(call_id).await,
+        }
+    }
+}
+
+impl DirectoryStore for Store {
+    async fn replace_dual_ring_overrides(&self, overrides: Vec<(String, bool)>) -> Result<u64, StoreError> {
+        self.write(Op::ReplaceDualRing { overrides }).await
+    }
+
+    async fn dual_ring_overrides(&self) -> Result<Vec<(String, bool)>, StoreError> {
+        match &self.reader {
+            Reader::Sqlite(r) => r.dual_ring_overrides().await,
+            #[cfg(feature = "postgres")]
+            Reader::Postgres(r) => r.dual_ring_overrides().await,
         }
     }
 }

@@ -32,6 +32,11 @@ pub(crate) enum Op {
         /// Now: a binding expiring by then is not kept.
         now: DateTime<Utc>,
     },
+    /// The dual-ringing overrides become exactly these (user id, on).
+    ReplaceDualRing {
+        /// Overrides.
+        overrides: Vec<(String, bool)>,
+    },
     /// Drop every binding expired at `now`.
     PurgeBindings {
         /// Now.

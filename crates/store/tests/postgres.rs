@@ -18,6 +18,7 @@ async fn postgres_backend() {
 
     suite::cdr_round_trip(&url(server.create_database("cdr").await)).await;
     suite::bindings_persist(&url(server.create_database("bindings").await)).await;
+    suite::dual_ring_persists(&url(server.create_database("dual_ring").await)).await;
 
     let migrated = url(server.create_database("migrations").await);
     suite::reopen_keeps_data(&migrated).await;

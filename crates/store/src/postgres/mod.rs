@@ -9,6 +9,7 @@
 
 mod binding;
 mod cdr;
+mod directory;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -85,6 +86,8 @@ struct Statements {
     clear_bindings: Statement,
     insert_binding: Statement,
     purge_bindings: Statement,
+    clear_dual_ring: Statement,
+    upsert_dual_ring: Statement,
 }
 
 impl Statements {
@@ -95,6 +98,8 @@ impl Statements {
             clear_bindings: client.prepare(binding::CLEAR).await?,
             insert_binding: client.prepare(binding::INSERT).await?,
             purge_bindings: client.prepare(binding::PURGE).await?,
+            clear_dual_ring: client.prepare(directory::CLEAR).await?,
+            upsert_dual_ring: client.prepare(directory::UPSERT).await?,
         })
     }
 }
@@ -122,6 +127,7 @@ impl BatchWriter for Writer {
                 Op::Call(record) => cdr::insert(&tx, statements, record).await?,
                 Op::ReplaceBindings { aor, bindings, now } => binding::replace(&tx, statements, aor, bindings, *now).await?,
                 Op::PurgeBindings { now } => binding::purge(&tx, statements, *now).await?,
+                Op::ReplaceDualRing { overrides } => directory::replace(&tx, statements, overrides).await?,
             });
         }
         tx.commit().await?;
@@ -162,5 +168,10 @@ impl Reader {
     pub(crate) async fn bindings(&self, aor: Option<&str>, now: DateTime<Utc>) -> Result<Vec<(String, crate::Binding)>, StoreError> {
         let mut conn = self.conn.lock().await;
         binding::lookup(Self::client(&mut conn).await?, aor, now).await
+    }
+
+    pub(crate) async fn dual_ring_overrides(&self) -> Result<Vec<(String, bool)>, StoreError> {
+        let mut conn = self.conn.lock().await;
+        directory::overrides(Self::client(&mut conn).await?).await
     }
 }

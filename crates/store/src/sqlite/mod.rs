@@ -4,6 +4,7 @@
 
 mod binding;
 mod cdr;
+mod directory;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -91,6 +92,7 @@ impl BatchWriter for Writer {
                 Op::Call(record) => cdr::insert(&tx, record)?,
                 Op::ReplaceBindings { aor, bindings, now } => binding::replace(&tx, aor, bindings, *now)?,
                 Op::PurgeBindings { now } => binding::purge(&tx, *now)?,
+                Op::ReplaceDualRing { overrides } => directory::replace(&tx, overrides)?,
             });
         }
         tx.commit()?;
@@ -129,6 +131,10 @@ impl Reader {
 
     pub(crate) async fn bindings(&self, aor: Option<String>, now: DateTime<Utc>) -> Result<Vec<(String, crate::Binding)>, StoreError> {
         self.run(move |conn| binding::lookup(conn, aor.as_deref(), now)).await
+    }
+
+    pub(crate) async fn dual_ring_overrides(&self) -> Result<Vec<(String, bool)>, StoreError> {
+        self.run(directory::overrides).await
     }
 }
 

@@ -15,6 +15,9 @@ pub(crate) struct Postgres {
     child: Child,
     dir: tempfile::TempDir,
     port: u16,
+    bin: PathBuf,
+    data: PathBuf,
+    owner: Option<(u32, u32)>,
 }
 
 impl Postgres {
@@ -52,8 +55,8 @@ impl Postgres {
             .stderr(log)
             .spawn()
             .expect("start postgres");
-        let server = Self { child, dir, port };
-        server.wait_ready(&bin);
+        let server = Self { child, dir, port, bin, data, owner };
+        server.wait_ready();
         server
     }
 
@@ -76,10 +79,10 @@ impl Postgres {
         client
     }
 
-    fn wait_ready(&self, bin: &Path) {
+    fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let ready = Command::new(bin.join("pg_isready"))
+            let ready = Command::new(self.bin.join("pg_isready"))
                 .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "causeway", "-d", "postgres"])
                 .stdout(Stdio::null())
                 .status()
@@ -96,9 +99,14 @@ impl Postgres {
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        // SIGINT is PostgreSQL's "fast" shutdown: roll back, disconnect, checkpoint, exit.
-        let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
-        let deadline = Instant::now() + Duration::from_secs(20);
+        // "Fast" shutdown of the server this test started: pg_ctl signals the PID in this data
+        // directory's postmaster.pid (our child) and waits for it to exit.
+        let _ = as_server(Command::new(self.bin.join("pg_ctl")), self.owner, self.dir.path())
+            .args(["stop", "-m", "fast", "-w", "-t", "20", "-D"])
+            .arg(&self.data)
+            .stdout(Stdio::null())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return;

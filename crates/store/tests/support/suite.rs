@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use causeway_callctl::cdr::CallRecord;
 use causeway_sip::Transport;
 use causeway_store::export::{each_call, CsvWriter, CSV_COLUMNS};
-use causeway_store::{Binding, BindingStore, CdrStore, DbUrl, ListFrom, Received, Store, StoreError, StoredCall};
+use causeway_store::{Binding, BindingStore, CdrStore, DbUrl, DirectoryStore, ListFrom, Received, Store, StoreError, StoredCall};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::records;
@@ -151,6 +151,23 @@ pub(crate) async fn bindings_persist(url: &DbUrl) {
     // Unregister (`Contact: *`).
     assert_eq!(store.replace_bindings(alice_aor, Vec::new(), later).await.expect("unregister"), 0);
     assert!(store.all_bindings(later).await.expect("none left").is_empty());
+}
+
+/// Dual-ringing switches survive a restart; the last word on a user wins; an empty set clears.
+pub(crate) async fn dual_ring_persists(url: &DbUrl) {
+    {
+        let store = Store::open(url).await.expect("open");
+        assert!(store.dual_ring_overrides().await.expect("none yet").is_empty());
+        let overrides = vec![("bob".to_owned(), false), ("alice".to_owned(), true), ("bob".to_owned(), true)];
+        assert_eq!(store.replace_dual_ring_overrides(overrides).await.expect("save"), 2);
+    }
+    let store = Store::open(url).await.expect("reopen");
+    let expected = vec![("alice".to_owned(), true), ("bob".to_owned(), true)];
+    assert_eq!(store.dual_ring_overrides().await.expect("after restart"), expected);
+    assert_eq!(store.replace_dual_ring_overrides(vec![("carol".to_owned(), false)]).await.expect("replace"), 1);
+    assert_eq!(store.dual_ring_overrides().await.expect("replaced"), vec![("carol".to_owned(), false)]);
+    assert_eq!(store.replace_dual_ring_overrides(Vec::new()).await.expect("clear"), 0);
+    assert!(store.dual_ring_overrides().await.expect("cleared").is_empty());
 }
 
 /// Opening an already migrated database again, or twice at once, migrates nothing and keeps
