@@ -15,7 +15,9 @@ use crate::branch::BranchGenerator;
 use crate::config::{ConfigError, ProxyConfig};
 use crate::context::{CtxId, Peer, ProxyCtx};
 use crate::counters::Counters;
+use crate::dns::Lookups;
 use crate::identity::Identity;
+use crate::keepalive::PeerMonitor;
 use crate::locate::{Locator, StaticRoutes};
 use crate::plan::{Arrival, Decision, ForwardPlan, Phases};
 use crate::ratelog::RateLimitedLog;
@@ -54,6 +56,10 @@ pub struct Core<L = StaticRoutes> {
     /// server transaction is reported (a retransmission is absorbed and leaves it unused).
     pending: Option<ForwardPlan>,
     pub(crate) scratch: Scratch,
+    /// OPTIONS keepalive of the routing table's peers, once [`Core::monitor_peers`] ran.
+    pub(crate) monitor: Option<PeerMonitor>,
+    /// DNS lookups waiting for the I/O layer ([`Core::poll_resolve`]).
+    pub(crate) lookups: Lookups,
     next_generation: u32,
     next_timeout: Option<Instant>,
     limits: ParseLimits,
@@ -94,6 +100,8 @@ impl<L: Locator> Core<L> {
             arrival: None,
             pending: None,
             scratch: Scratch::default(),
+            monitor: None,
+            lookups: Lookups::default(),
             next_generation: 0,
             next_timeout: None,
             limits: ParseLimits { max_message_bytes: config.max_message_bytes, ..ParseLimits::default() },
@@ -147,6 +155,8 @@ impl<L: Locator> Core<L> {
         self.drain(now);
         self.fire_deadlines(now);
         self.drain(now);
+        self.keepalive_timeout(now);
+        self.drain(now);
         self.after_input();
     }
 
@@ -158,6 +168,7 @@ impl<L: Locator> Core<L> {
             .by_client
             .keys()
             .copied()
+            .chain(self.keepalive_txns())
             .filter(|txn| {
                 self.txns.peer(*txn).is_some_and(|p| {
                     p.transport == failure.transport
@@ -185,13 +196,11 @@ impl<L: Locator> Core<L> {
         self.next_timeout
     }
 
-    fn after_input(&mut self) {
+    pub(crate) fn after_input(&mut self) {
         let txn = self.txns.poll_timeout();
         let branch = self.deadlines.peek().map(|Reverse((at, _, _))| *at);
-        self.next_timeout = match (txn, branch) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let keepalive = self.keepalive_deadline();
+        self.next_timeout = [txn, branch, keepalive].into_iter().flatten().min();
         self.counters.transactions_alive = self.txns.len() as u64;
         self.counters.contexts_alive = self.ctxs.len() as u64;
     }
@@ -263,6 +272,7 @@ impl<L: Locator> Core<L> {
     }
 
     fn on_event(&mut self, now: Instant, event: Event<Peer>) {
+        let Some(event) = self.keepalive_event(now, event) else { return };
         match event {
             Event::Request { txn, request } => {
                 if request.method() == Some(&Method::Cancel) {

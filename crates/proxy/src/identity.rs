@@ -46,6 +46,16 @@ impl Listener {
         out.push_str(";lr>");
     }
 
+    /// The host this listener advertises (Via sent-by, Record-Route).
+    pub(crate) fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port this listener advertises.
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+
     fn names(&self, host: &Host<'_>, port: u16) -> bool {
         let host_matches = match host {
             Host::Name(n) => n.trim_end_matches('.').eq_ignore_ascii_case(&self.host),

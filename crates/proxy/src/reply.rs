@@ -15,7 +15,7 @@ use crate::locate::Locator;
 use crate::plan::{Arrival, LocalReply};
 
 /// What this node answers to OPTIONS (RFC 3261 §11.2): it relays these methods.
-const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, MESSAGE, REGISTER, PUBLISH";
+pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, MESSAGE, REGISTER, PUBLISH";
 /// Longest fault description put in a reason phrase.
 const MAX_DETAIL: usize = 120;
 
