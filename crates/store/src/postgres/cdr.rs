@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use causeway_callctl::cdr::CallRecord;
+use chrono::{DateTime, Utc};
 use tokio_postgres::{Client, Row, Transaction};
 
 use super::Statements;
@@ -10,19 +11,43 @@ use crate::error::StoreError;
 use crate::record::{CallRow, LegRow};
 use crate::{ListFrom, StoredCall};
 
-pub(super) const INSERT_CALL: &str = "INSERT INTO calls (call_id, calling_number, calling_name, calling_uri, called, line, \
-     anchored_user, started, answered, ended, status, released_by, answered_leg, early_media_leg, forward_reason, forward_destination) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id";
-
-pub(super) const INSERT_LEG: &str = "INSERT INTO legs (call, leg, position, kind, target, zone, started, ringing, answered, \
-     ended, status, cause, released_by, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+/// A call and all its legs in one statement (data-modifying CTEs; legs passed as column arrays),
+/// so the writer can pipeline a batch of calls without waiting for each row id.
+pub(super) const INSERT_CALL: &str = "WITH c AS (\
+         INSERT INTO calls (call_id, calling_number, calling_name, calling_uri, called, line, anchored_user, started, \
+         answered, ended, status, released_by, answered_leg, early_media_leg, forward_reason, forward_destination) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id\
+     ), l AS (\
+         INSERT INTO legs (call, leg, position, kind, target, zone, started, ringing, answered, ended, status, cause, \
+         released_by, reason) \
+         SELECT c.id, l.leg, l.position, l.kind, l.target, l.zone, l.started, l.ringing, l.answered, l.ended, l.status, \
+         l.cause, l.released_by, l.reason \
+         FROM c, UNNEST($17::BIGINT[], $18::BIGINT[], $19::TEXT[], $20::TEXT[], $21::TEXT[], $22::TIMESTAMPTZ[], \
+         $23::TIMESTAMPTZ[], $24::TIMESTAMPTZ[], $25::TIMESTAMPTZ[], $26::BIGINT[], $27::TEXT[], $28::TEXT[], $29::TEXT[]) \
+         AS l(leg, position, kind, target, zone, started, ringing, answered, ended, status, cause, released_by, reason)\
+     ) SELECT id FROM c";
 
 const CALL_COLUMNS: &str = "id, call_id, calling_number, calling_name, calling_uri, called, line, anchored_user, \
      started, answered, ended, status, released_by, answered_leg, early_media_leg, forward_reason, forward_destination";
 
-/// Inserts one call and its legs; returns the call's row id.
+/// Inserts one call and its legs (one statement); returns the call's row id.
 pub(super) async fn insert(tx: &Transaction<'_>, statements: &Statements, record: &CallRecord) -> Result<i64, StoreError> {
     let (c, legs) = CallRow::from_record(record)?;
+    let column = |f: fn(&LegRow) -> Option<String>| legs.iter().map(f).collect::<Vec<_>>();
+    let time = |f: fn(&LegRow) -> Option<DateTime<Utc>>| legs.iter().map(f).collect::<Vec<_>>();
+    let leg: Vec<i64> = legs.iter().map(|l| l.leg).collect();
+    let position: Vec<i64> = (0_i64..).take(legs.len()).collect();
+    let kind = column(|l| Some(l.kind.clone()));
+    let target = column(|l| Some(l.target.clone()));
+    let zone = column(|l| l.zone.clone());
+    let started = time(|l| Some(l.start));
+    let ringing = time(|l| l.ringing);
+    let answered = time(|l| l.answer);
+    let ended = time(|l| l.end);
+    let status: Vec<Option<i64>> = legs.iter().map(|l| l.status).collect();
+    let cause = column(|l| l.cause.clone());
+    let released_by = column(|l| l.released_by.clone());
+    let reason = column(|l| l.reason.clone());
     let row = tx
         .query_one(
             &statements.insert_call,
@@ -43,33 +68,23 @@ pub(super) async fn insert(tx: &Transaction<'_>, statements: &Statements, record
                 &c.early_media_leg,
                 &c.forward_reason,
                 &c.forward_destination,
-            ],
-        )
-        .await?;
-    let id: i64 = row.try_get(0)?;
-    for (position, l) in (0_i64..).zip(legs) {
-        tx.execute(
-            &statements.insert_leg,
-            &[
-                &id,
-                &l.leg,
+                &leg,
                 &position,
-                &l.kind,
-                &l.target,
-                &l.zone,
-                &l.start,
-                &l.ringing,
-                &l.answer,
-                &l.end,
-                &l.status,
-                &l.cause,
-                &l.released_by,
-                &l.reason,
+                &kind,
+                &target,
+                &zone,
+                &started,
+                &ringing,
+                &answered,
+                &ended,
+                &status,
+                &cause,
+                &released_by,
+                &reason,
             ],
         )
         .await?;
-    }
-    Ok(id)
+    Ok(row.try_get(0)?)
 }
 
 /// Up to `limit` calls in (start, id) order.

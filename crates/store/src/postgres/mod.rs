@@ -82,7 +82,6 @@ async fn migrate(client: &mut Client) -> Result<(), StoreError> {
 /// The writer's prepared statements.
 struct Statements {
     insert_call: Statement,
-    insert_leg: Statement,
     clear_bindings: Statement,
     insert_binding: Statement,
     purge_bindings: Statement,
@@ -94,7 +93,6 @@ impl Statements {
     async fn prepare(client: &Client) -> Result<Self, StoreError> {
         Ok(Self {
             insert_call: client.prepare(cdr::INSERT_CALL).await?,
-            insert_leg: client.prepare(cdr::INSERT_LEG).await?,
             clear_bindings: client.prepare(binding::CLEAR).await?,
             insert_binding: client.prepare(binding::INSERT).await?,
             purge_bindings: client.prepare(binding::PURGE).await?,
@@ -122,13 +120,25 @@ impl BatchWriter for Writer {
         };
         let tx = client.transaction().await?;
         let mut done = Vec::with_capacity(ops.len());
-        for op in ops {
-            done.push(match op {
-                Op::Call(record) => cdr::insert(&tx, statements, record).await?,
+        let mut ops = ops.iter().peekable();
+        while let Some(op) = ops.next() {
+            let id = match op {
+                Op::Call(record) => {
+                    // A run of calls is pipelined: the statements go out back to back and the
+                    // server runs them in order, so the batch costs about one round trip.
+                    let mut run = vec![cdr::insert(&tx, statements, record)];
+                    while let Some(Op::Call(record)) = ops.peek().copied() {
+                        run.push(cdr::insert(&tx, statements, record));
+                        ops.next();
+                    }
+                    done.extend(futures_util::future::try_join_all(run).await?);
+                    continue;
+                }
                 Op::ReplaceBindings { aor, bindings, now } => binding::replace(&tx, statements, aor, bindings, *now).await?,
                 Op::PurgeBindings { now } => binding::purge(&tx, statements, *now).await?,
                 Op::ReplaceDualRing { overrides } => directory::replace(&tx, statements, overrides).await?,
-            });
+            };
+            done.push(id);
         }
         tx.commit().await?;
         Ok(done)
