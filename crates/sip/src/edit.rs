@@ -121,6 +121,14 @@ impl Edits {
         self.push(msg, start, end, &[])
     }
 
+    /// Remove a whole header field (its line, every value in it), addressed by
+    /// [`crate::HeaderField::index`]: a field a proxy must not pass on (RFC 3325 §5:
+    /// an asserted identity leaving the trust domain).
+    pub fn remove_field(&mut self, msg: &Message, index: usize) -> Result<(), EditError> {
+        let entry = msg.headers.get(index).ok_or(EditError::Missing { what: "header field" })?;
+        self.push(msg, entry.raw.line.start as usize, entry.raw.line.end as usize, &[])
+    }
+
     /// Replace a value's text (e.g. a decremented Max-Forwards, RFC 3261 §16.6 step 3).
     pub fn replace_value(&mut self, msg: &Message, v: &ValueRef<'_>, text: &str) -> Result<(), EditError> {
         self.push(msg, v.span.start as usize, v.span.end as usize, &[text.as_bytes()])

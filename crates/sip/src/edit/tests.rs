@@ -125,3 +125,13 @@ fn params_of_name_addr_values_are_found_after_the_uri() {
     let out = write(&m, &e);
     assert!(out.contains("Route: <sip:p.example.com;lr>;x=2;lr\r\n"), "{out}");
 }
+
+#[test]
+fn rfc3325_5_remove_field_drops_every_value_of_one_line() {
+    let m = msg(b"INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nP-Asserted-Identity: <sip:a@h>, <tel:+1555>\r\nMax-Forwards: 70\r\nl: 0\r\n\r\n");
+    let field = m.headers().find(|h| h.name == HeaderName::PAssertedIdentity).map(|h| h.index()).expect("pai");
+    let mut e = Edits::new();
+    e.remove_field(&m, field).expect("remove");
+    assert_eq!(write(&m, &e), "INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nMax-Forwards: 70\r\nl: 0\r\n\r\n");
+    assert_eq!(Edits::new().remove_field(&m, 99), Err(EditError::Missing { what: "header field" }));
+}
