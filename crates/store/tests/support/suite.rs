@@ -59,6 +59,15 @@ pub(crate) async fn cdr_round_trip(url: &DbUrl) {
     assert_eq!(found.last(), Some(&StoredCall { id: second, record: reused }));
     assert!(store.calls_by_call_id("nobody@nowhere").await.expect("unknown Call-ID").is_empty());
 
+    // A call refused before any leg started (a 404 from the dial plan) has no legs.
+    let mut legless = sample(7 + 300);
+    legless.info.call_id = "legless@192.0.2.1".to_owned();
+    legless.legs.clear();
+    (legless.answer, legless.answered_leg, legless.early_media_leg, legless.status) = (None, None, None, Some(404));
+    let legless_id = store.record_call(legless.clone()).await.expect("record a call without legs");
+    let found = store.calls_by_call_id("legless@192.0.2.1").await.expect("legless by Call-ID");
+    assert_eq!(found, vec![StoredCall { id: legless_id, record: legless }]);
+
     let mut seen = 0;
     let count = each_call(&store, ListFrom::Beginning, |_| {
         seen += 1;
@@ -66,16 +75,16 @@ pub(crate) async fn cdr_round_trip(url: &DbUrl) {
     })
     .await
     .expect("each call");
-    assert_eq!((count, seen), (31, 31));
+    assert_eq!((count, seen), (32, 32));
 
     let mut csv = CsvWriter::new(Vec::new()).expect("csv header");
     each_call(&store, ListFrom::Beginning, |c| csv.write(c)).await.expect("csv");
     let csv = String::from_utf8(csv.finish().expect("finish")).expect("utf-8");
-    let legs: usize = written.iter().map(|c| c.record.legs.len()).sum::<usize>() + again.legs.len();
+    let legs: usize = written.iter().map(|c| c.record.legs.len()).sum::<usize>() + again.legs.len() + 1;
     let mut reader = csv::ReaderBuilder::new().from_reader(csv.as_bytes());
     assert_eq!(reader.headers().expect("header").iter().collect::<Vec<_>>(), CSV_COLUMNS);
     let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("RFC 4180 CSV");
-    assert_eq!(rows.len(), legs, "one line per leg");
+    assert_eq!(rows.len(), legs, "one line per leg, and one for the call without legs");
     let first = written.first().expect("first call");
     let row = rows.first().expect("first line");
     assert_eq!(row.get(1), Some(first.record.info.call_id.as_str()));
