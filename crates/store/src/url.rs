@@ -103,6 +103,12 @@ mod tests {
         assert!(matches!("/var/lib/cdr.db".parse::<DbUrl>(), Err(StoreError::UnknownScheme { .. })));
     }
 
+    #[cfg(not(feature = "postgres"))]
+    #[test]
+    fn postgres_needs_the_feature() {
+        assert!(matches!("postgres://cdr@127.0.0.1/causeway".parse::<DbUrl>(), Err(StoreError::PostgresNotBuilt)));
+    }
+
     #[cfg(feature = "postgres")]
     #[test]
     fn postgres_display_hides_the_password() {
