@@ -12,6 +12,7 @@ use causeway_io::{BindError, BoundListener, Event, Io, Outbound, SendError};
 use causeway_proxy::{Core, FlowId, Inbound, ListenerConfig, StaticRoutes, Transmit, TransportFailure};
 use tokio::sync::watch;
 
+use crate::dns::Dns;
 use crate::settings::NodeConfig;
 use crate::stats::{NodeStats, StatsHandle};
 
@@ -34,12 +35,15 @@ pub struct Node {
     io: Io,
     core: Core<StaticRoutes>,
     stats: watch::Sender<causeway_proxy::Counters>,
+    /// The core's DNS lookups in flight.
+    dns: Dns,
 }
 
 impl Node {
     /// Binds every listener and builds the core for the addresses actually bound. Must run inside a tokio
     /// runtime. Returns at once; nothing is received until [`Node::run`].
     pub fn build(config: NodeConfig) -> Result<Self, BuildError> {
+        let dns = Dns::new(&config.dns);
         let io = Io::bind(config.io)?;
         let mut proxy = config.proxy;
         proxy.listeners = io
@@ -50,7 +54,7 @@ impl Node {
         let seed = config.seed.unwrap_or_else(rand::random);
         let core = Core::new(proxy, config.routes, seed)?;
         let (stats, _) = watch::channel(core.counters().clone());
-        Ok(Self { io, core, stats })
+        Ok(Self { io, core, stats, dns })
     }
 
     /// The sockets bound (with real ports when the config asked for port 0).
@@ -87,6 +91,10 @@ impl Node {
                         let Some(event) = self.io.try_recv() else { break };
                         self.on_event(event);
                     }
+                }
+                (id, answer) = self.dns.recv() => {
+                    self.core.handle_resolved(now(), id, answer);
+                    self.flush();
                 }
                 _ = publish.tick() => self.publish(),
             }
@@ -135,6 +143,9 @@ impl Node {
     /// Sends everything the core has queued. A send that fails at once is a transport error for the core
     /// (RFC 3261 §18.4), except a full UDP socket buffer, which is loss that retransmission covers (§17.1.1.2).
     fn flush(&mut self) {
+        while let Some(resolve) = self.core.poll_resolve() {
+            self.dns.start(resolve);
+        }
         while let Some(transmit) = self.core.poll_transmit() {
             let failure = TransportFailure {
                 transport: transmit.transport,

@@ -9,11 +9,13 @@
 //! Main types: [`Node`] (`build`, `listeners`, `run`), [`NodeConfig`], [`NodeStats`] / [`StatsHandle`],
 //! [`shutdown_signal`].
 
+mod dns;
 mod driver;
 mod settings;
 mod signal;
 mod stats;
 
+pub use dns::DnsConfig;
 pub use driver::{BuildError, Node};
 pub use settings::NodeConfig;
 pub use signal::shutdown_signal;

@@ -4,6 +4,8 @@ use causeway_config as cfg;
 use causeway_io::{ClientAuth, ClientCert, ClientConfig, IoConfig, Limits, ListenerConfig, TlsServerConfig};
 use causeway_proxy::{NextHop, ProxyConfig, RouteMatch, StaticRoute, StaticRoutes, Timers};
 
+use crate::dns::DnsConfig;
+
 /// Everything [`crate::Node::build`] needs, as typed engine settings. Tests build it directly; the binary gets it
 /// from a validated config file with [`NodeConfig::from_config`].
 #[derive(Debug, Clone)]
@@ -19,6 +21,8 @@ pub struct NodeConfig {
     pub routes: StaticRoutes,
     /// Seed for branch and tag generation; `None` draws one at random (tests fix it to replay a run).
     pub seed: Option<u64>,
+    /// Name servers for the core's RFC 3263 lookups (DNS zones, peer host names).
+    pub dns: DnsConfig,
 }
 
 impl NodeConfig {
@@ -30,6 +34,7 @@ impl NodeConfig {
             advertised_host: None,
             routes: StaticRoutes::new(routes),
             seed: None,
+            dns: DnsConfig::default(),
         }
     }
 
@@ -69,6 +74,7 @@ impl NodeConfig {
             advertised_host: config.node.advertised_host.clone(),
             routes: StaticRoutes::new(routes),
             seed: None,
+            dns: DnsConfig::default(),
         }
     }
 }

@@ -147,6 +147,8 @@ pub(crate) struct ProxyCtx {
     pub(crate) challenges: Vec<(usize, HeaderName, Bytes)>,
     /// A final response went upstream.
     pub(crate) final_sent: bool,
+    /// Hops and target groups still to try (RFC 3263 §4.3); `None` for a plain target set.
+    pub(crate) failover: Option<Box<crate::failover::Failover>>,
 }
 
 impl ProxyCtx {

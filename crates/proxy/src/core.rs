@@ -227,6 +227,7 @@ impl<L: Locator> Core<L> {
                     locator: &self.locator,
                     ids: &self.ids,
                     record_route: self.config.record_route,
+                    health: self.health(),
                 };
                 match phases.decide(&msg, &arrival) {
                     Decision::Reply(reply) => self.reply_stateless(&msg, &arrival, &reply),

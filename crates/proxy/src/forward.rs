@@ -119,14 +119,21 @@ pub(crate) fn forward_request(
     }
     let leading = plan.own_routes + usize::from(plan.strict_next.is_some());
     remove_routes(msg, leading, plan.strict_uri.is_some(), &mut edits)?;
-    // Step 3.
+    // Step 3 (a target's own value, a zone's hop count, is never above the decremented one).
     match (plan.max_forwards, msg.values(HeaderName::MaxForwards).next()) {
         (Some(n), Some(Ok(value))) => {
             scratch.clear();
-            push_u16(scratch, u16::from(n.saturating_sub(1)));
+            push_u16(scratch, u16::from(target.options.max_forwards.unwrap_or(n.saturating_sub(1))));
             edits.replace_value(msg, &value, scratch)?;
         }
-        _ => edits.insert_header_top(msg, "Max-Forwards", "70")?,
+        _ => {
+            scratch.clear();
+            push_u16(scratch, u16::from(target.options.max_forwards.unwrap_or(70)));
+            edits.insert_header_top(msg, "Max-Forwards", scratch)?;
+        }
+    }
+    for &field in &target.options.remove_fields {
+        edits.remove_field(msg, field)?;
     }
     // Step 8, then step 4 (each above the first field of its name).
     edits.insert_header_top(msg, "Via", branch.via)?;

@@ -56,6 +56,7 @@ mod context;
 mod core;
 mod counters;
 mod dns;
+mod failover;
 mod forward;
 mod identity;
 mod keepalive;
@@ -72,4 +73,6 @@ pub use api::{FlowId, Inbound, Transmit, TransportFailure};
 pub use config::{ConfigError, ListenerConfig, ProxyConfig, Timers, MIN_TIMER_C};
 pub use counters::{CodeCounts, Counters, MethodCounts};
 pub use dns::{Resolve, ResolveId, MAX_PENDING};
-pub use locate::{direct_next_hop, LocateError, Locator, NextHop, RequestCtx, RouteMatch, StaticRoute, StaticRoutes, Target};
+pub use locate::{
+    direct_next_hop, LocateError, Locator, NextHop, RequestCtx, RouteMatch, StaticRoute, StaticRoutes, Target, TargetOptions,
+};

@@ -9,6 +9,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use causeway_routing::HealthSnapshot;
 use causeway_sip::uri::{Host, SipUri, Uri};
 use causeway_sip::{Message, StatusCode, Transport};
 
@@ -33,6 +34,35 @@ pub struct Target {
     pub request_uri: Option<String>,
     /// Where to send this branch (§16.6 step 7: a local policy may fix the address).
     pub next_hop: NextHop,
+    /// Failover and the other changes of this branch's copy; the default for a plain branch.
+    pub options: TargetOptions,
+}
+
+impl Target {
+    /// A plain branch: `next_hop`, the received Request-URI, no failover.
+    pub fn to(next_hop: NextHop) -> Self {
+        Self { request_uri: None, next_hop, options: TargetOptions::default() }
+    }
+}
+
+/// How a branch fails over and what its copy changes besides the Request-URI (the edge's
+/// zones and search rules decide these; a plain locator leaves the default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetOptions {
+    /// Next hops tried one after the other, each when the previous one failed with a timeout,
+    /// a transport error or 503 (RFC 3263 §4.3).
+    pub alternates: Vec<NextHop>,
+    /// Fallback group. Targets of the lowest group start at once, in parallel; the next group
+    /// starts only when every branch so far failed with a timeout, a transport error, 404 or
+    /// 503 (a search rule that said "continue"), never after a 2xx, a 6xx or a CANCEL.
+    pub group: u16,
+    /// Max-Forwards to send instead of the received value minus one (§16.6 step 3): a zone's
+    /// hop count may only lower it.
+    pub max_forwards: Option<u8>,
+    /// Header fields of the received request, by [`causeway_sip::HeaderField::index`], left
+    /// out of this copy: identity headers outside the trust domain (RFC 3325 §5), headers a
+    /// zone's SIP profile strips. Never Via, Route, Max-Forwards or other fields §16.6 edits.
+    pub remove_fields: Vec<usize>,
 }
 
 /// What the core knows about a request when it asks a [`Locator`].
@@ -54,6 +84,9 @@ pub struct RequestCtx<'a> {
     pub uri_is_ours: bool,
     /// The topmost Route left after removing ours (§16.4); the request must go there.
     pub route: Option<SipUri<'a>>,
+    /// Peer keepalive state and the addresses peer host names resolved to, when the core
+    /// monitors peers ([`crate::Core::monitor_peers`]); `None` otherwise.
+    pub health: Option<&'a HealthSnapshot>,
 }
 
 /// Why a request cannot be located; each maps to the final response sent upstream.
@@ -178,7 +211,7 @@ impl StaticRoutes {
 
 impl Locator for StaticRoutes {
     fn locate(&self, _request: &Message, ctx: &RequestCtx<'_>) -> Result<Vec<Target>, LocateError> {
-        let keep_uri = |next_hop| vec![Target { request_uri: None, next_hop }];
+        let keep_uri = |next_hop| vec![Target::to(next_hop)];
         if let Some(route) = &ctx.route {
             // A Route naming a host: the table acts as the resolver of that host.
             return self.lookup(Some(route.host_str()), None).map(keep_uri).ok_or(LocateError::NoRoute);
@@ -233,6 +266,7 @@ mod tests {
             request_uri,
             uri_is_ours: ours,
             route,
+            health: None,
         };
         t.locate(&msg, &ctx)
     }

@@ -117,6 +117,8 @@ pub(crate) struct Phases<'a, L> {
     pub(crate) locator: &'a L,
     pub(crate) ids: &'a BranchGenerator,
     pub(crate) record_route: bool,
+    /// Peer health for the locator, when the core monitors peers.
+    pub(crate) health: Option<&'a causeway_routing::HealthSnapshot>,
 }
 
 /// Methods that create dialogs and so get Record-Route (RFC 3261 §12.1, RFC 6665 §4.1,
@@ -230,7 +232,7 @@ impl<L: Locator> Phases<'_, L> {
         let targets: Vec<Target> = match direct {
             Some(mut next_hop) => {
                 next_hop.flow = flow_hint;
-                vec![Target { request_uri: None, next_hop }]
+                vec![Target::to(next_hop)]
             }
             None => {
                 let ctx = RequestCtx {
@@ -242,6 +244,7 @@ impl<L: Locator> Phases<'_, L> {
                     request_uri: uri,
                     uri_is_ours,
                     route: next_route,
+                    health: self.health,
                 };
                 match self.locator.locate(msg, &ctx) {
                     Ok(t) if !t.is_empty() => t,

@@ -14,11 +14,11 @@ use crate::context::{ctx_in, Branch, BranchState, Cancel, CancelReason, Candidat
 use crate::core::Core;
 use crate::forward::{forward_request, BranchEdits};
 use crate::locate::{Locator, Target};
-use crate::plan::ForwardPlan;
+use crate::plan::{Arrival, ForwardPlan};
 
-/// Most branches one request forks to; the rest of a larger target set is ignored, so a
-/// locator bug cannot multiply one request without bound.
-const MAX_BRANCHES: usize = 16;
+/// Most branches one request forks to at once; the rest of a larger target set is ignored,
+/// so a locator bug cannot multiply one request without bound.
+pub(crate) const MAX_BRANCHES: usize = 16;
 
 impl<L: Locator> Core<L> {
     /// A new server transaction for a request that the phases decided to forward.
@@ -45,18 +45,19 @@ impl<L: Locator> Core<L> {
             best: BestResponse::default(),
             challenges: Vec::new(),
             final_sent: false,
+            failover: None,
         });
         let id = CtxId { index: u32::try_from(index).unwrap_or(u32::MAX), generation };
         self.by_server.insert(server, id);
-        for target in plan.targets.iter().take(MAX_BRANCHES) {
-            self.start_branch(now, id, &plan, target);
+        if let Some(arrival) = self.arrival.clone() {
+            self.start_targets(now, id, plan, arrival);
         }
         self.maybe_complete(now, id);
     }
 
-    /// §16.6 for one target: build the copy, start its client transaction, arm Timer C.
-    fn start_branch(&mut self, now: Instant, id: CtxId, plan: &ForwardPlan, target: &Target) {
-        let Some(arrival) = self.arrival.clone() else { return };
+    /// §16.6 for one target of a request that came as `arrival`: build the copy, start its
+    /// client transaction, arm Timer C.
+    pub(crate) fn start_branch(&mut self, now: Instant, id: CtxId, plan: &ForwardPlan, arrival: &Arrival, target: &Target) {
         let Some(ctx) = self.ctxs.get(id.index as usize).filter(|c| c.generation == id.generation) else { return };
         let transport = target.next_hop.transport;
         let listener = self

@@ -114,9 +114,11 @@ impl<L: Locator> Core<L> {
         }
     }
 
-    /// §16.7 step 6: once every branch is settled and nothing went upstream yet, send the
-    /// best response; then drop the context when it has nothing left to do.
+    /// §16.7 step 6: once every branch is settled (and failover has nothing left to try) and
+    /// nothing went upstream yet, send the best response; then drop the context when it has
+    /// nothing left to do.
     pub(crate) fn maybe_complete(&mut self, now: Instant, id: CtxId) {
+        self.fail_over(now, id);
         let Some(ctx) = self.ctx_mut(id) else { return };
         if !ctx.final_sent && ctx.all_settled() {
             ctx.final_sent = true;

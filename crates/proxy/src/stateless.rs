@@ -29,6 +29,7 @@ impl<L: Locator> Core<L> {
             locator: &self.locator,
             ids: &self.ids,
             record_route: false,
+            health: self.health(),
         };
         let plan = match phases.decide(request, &arrival) {
             Decision::Forward(plan) => plan,

@@ -57,7 +57,7 @@ impl Locator for Fork {
         Ok(self
             .0
             .iter()
-            .map(|&address| Target { request_uri: None, next_hop: NextHop { transport: Transport::Udp, address, flow: None } })
+            .map(|&address| Target::to(NextHop { transport: Transport::Udp, address, flow: None }))
             .collect())
     }
 }
