@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 use crate::dns::Dns;
 use crate::settings::NodeConfig;
-use crate::stats::{NodeStats, StatsHandle};
+use crate::stats::{CoreStats, NodeStats, StatsHandle};
 
 /// Events handled per wake-up before the timer and shutdown are looked at again.
 const EVENT_BATCH: usize = 256;
@@ -34,7 +34,7 @@ pub enum BuildError {
 pub struct Node {
     io: Io,
     core: Core<StaticRoutes>,
-    stats: watch::Sender<causeway_proxy::Counters>,
+    stats: watch::Sender<CoreStats>,
     /// The core's DNS lookups in flight.
     dns: Dns,
 }
@@ -51,9 +51,19 @@ impl Node {
             .iter()
             .map(|l| ListenerConfig { advertised_host: config.advertised_host.clone(), ..ListenerConfig::new(l.transport, l.local) })
             .collect();
+        if let Some(table) = &config.routing {
+            for fqdn in table.zones().filter_map(|z| z.local_fqdn.clone()) {
+                if !proxy.domains.contains(&fqdn) {
+                    proxy.domains.push(fqdn);
+                }
+            }
+        }
         let seed = config.seed.unwrap_or_else(rand::random);
-        let core = Core::new(proxy, config.routes, seed)?;
-        let (stats, _) = watch::channel(core.counters().clone());
+        let mut core = Core::new(proxy, config.routes, seed)?;
+        if let Some(table) = &config.routing {
+            core.monitor_peers(now(), table);
+        }
+        let (stats, _) = watch::channel(CoreStats::default());
         Ok(Self { io, core, stats, dns })
     }
 
@@ -163,7 +173,12 @@ impl Node {
     }
 
     fn publish(&self) {
-        self.stats.send_replace(self.core.counters().clone());
+        let core = CoreStats {
+            counters: self.core.counters().clone(),
+            peers: self.core.peer_status(),
+            health: self.core.health().cloned(),
+        };
+        self.stats.send_replace(core);
     }
 }
 

@@ -2,7 +2,10 @@
 
 use causeway_config as cfg;
 use causeway_io::{ClientAuth, ClientCert, ClientConfig, IoConfig, Limits, ListenerConfig, TlsServerConfig};
+use std::sync::Arc;
+
 use causeway_proxy::{NextHop, ProxyConfig, RouteMatch, StaticRoute, StaticRoutes, Timers};
+use causeway_routing::RoutingTable;
 
 use crate::dns::DnsConfig;
 
@@ -23,6 +26,9 @@ pub struct NodeConfig {
     pub seed: Option<u64>,
     /// Name servers for the core's RFC 3263 lookups (DNS zones, peer host names).
     pub dns: DnsConfig,
+    /// The edge's zones: their peers get OPTIONS keepalive from start-up, and trunk zones' `local_fqdn`
+    /// names this node (OPTIONS to it are answered). `None`: no zones.
+    pub routing: Option<Arc<RoutingTable>>,
 }
 
 impl NodeConfig {
@@ -35,6 +41,7 @@ impl NodeConfig {
             routes: StaticRoutes::new(routes),
             seed: None,
             dns: DnsConfig::default(),
+            routing: None,
         }
     }
 
@@ -75,6 +82,7 @@ impl NodeConfig {
             routes: StaticRoutes::new(routes),
             seed: None,
             dns: DnsConfig::default(),
+            routing: None,
         }
     }
 }

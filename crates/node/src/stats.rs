@@ -1,8 +1,11 @@
 //! Counters a running node exposes (later served on /metrics): the transport counters, read live, and the
-//! proxy core's counters, published by the driver at most once a second and when it stops.
+//! proxy core's counters and peer keepalive states, published by the driver at most once a second and when it
+//! stops.
 
 use causeway_io::{IoStats, IoStatsHandle};
 use causeway_proxy::Counters;
+use causeway_routing::keepalive::PeerStatus;
+use causeway_routing::HealthSnapshot;
 use tokio::sync::watch;
 
 /// The node's counters at one moment.
@@ -10,21 +13,34 @@ use tokio::sync::watch;
 pub struct NodeStats {
     pub io: IoStats,
     pub proxy: Counters,
+    /// Keepalive state of every monitored peer (`causeway status`).
+    pub peers: Vec<PeerStatus>,
+    /// Peer states and the addresses their host names resolved to; `None` when no peer is monitored.
+    pub health: Option<HealthSnapshot>,
+}
+
+/// What the driver publishes of the core.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CoreStats {
+    pub(crate) counters: Counters,
+    pub(crate) peers: Vec<PeerStatus>,
+    pub(crate) health: Option<HealthSnapshot>,
 }
 
 /// Reads [`NodeStats`] from any task.
 #[derive(Clone)]
 pub struct StatsHandle {
     io: IoStatsHandle,
-    proxy: watch::Receiver<Counters>,
+    core: watch::Receiver<CoreStats>,
 }
 
 impl StatsHandle {
-    pub(crate) fn new(io: IoStatsHandle, proxy: watch::Receiver<Counters>) -> Self {
-        Self { io, proxy }
+    pub(crate) fn new(io: IoStatsHandle, core: watch::Receiver<CoreStats>) -> Self {
+        Self { io, core }
     }
 
     pub fn snapshot(&self) -> NodeStats {
-        NodeStats { io: self.io.snapshot(), proxy: self.proxy.borrow().clone() }
+        let core = self.core.borrow();
+        NodeStats { io: self.io.snapshot(), proxy: core.counters.clone(), peers: core.peers.clone(), health: core.health.clone() }
     }
 }

@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 
 mod calls;
 mod config_file;
+mod keepalive;
 
 const WAIT: Duration = Duration::from_secs(5);
 
