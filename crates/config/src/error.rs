@@ -223,6 +223,41 @@ pub enum Reason {
         /// The key.
         key: &'static str,
     },
+    /// A problem the policy crate found in `[policy]`, `[security]` or a CPL script (placed by it).
+    #[error("{message}")]
+    Policy {
+        /// Its explanation, without the place.
+        message: String,
+    },
+    /// `server_header` in both `[node]` and `[security]`.
+    #[error("server_header is already set in [node] at line {first_line}; keep one (the one in [security])")]
+    ServerHeaderTwice {
+        /// Line of `[node] server_header`.
+        first_line: usize,
+    },
+    /// `[[credential]]` without `[security.digest]`, whose realm the HA1 hashes are computed for.
+    #[error("a [[credential]] needs [security.digest] with the realm its HA1 hashes were computed for")]
+    CredentialWithoutRealm,
+    /// Two `[[credential]]` with one username.
+    #[error("duplicate credential: username `{username}` is already defined at line {first_line}")]
+    DuplicateCredential {
+        /// The username.
+        username: String,
+        /// Line of the first one.
+        first_line: usize,
+    },
+    /// A `[[credential]]` with neither `ha1_md5` nor `ha1_sha256`.
+    #[error("credential `{username}` needs ha1_md5 and/or ha1_sha256 (hex of H(username:realm:password)); passwords are never stored")]
+    CredentialWithoutHa1 {
+        /// The username.
+        username: String,
+    },
+    /// An HA1 that is not hex of the algorithm's length.
+    #[error("{error}")]
+    BadHa1 {
+        /// The policy crate's explanation.
+        error: causeway_policy::digest::credentials::Ha1Error,
+    },
     /// `advertised_host` is not a host name or IP address.
     #[error("advertised_host `{host}` is not a host name or IP address")]
     BadAdvertisedHost {

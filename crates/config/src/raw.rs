@@ -4,6 +4,8 @@
 //! wrapped in [`Spanned`], so that the error can name the line it came from. Defaults are applied during
 //! validation ([`crate::validate`]), not here, so a span always points at text the user wrote.
 
+use causeway_policy::rules::config::PolicyConfig;
+use causeway_policy::security::SecurityConfig;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -32,6 +34,24 @@ pub(crate) struct RawConfig {
     /// `[[route]]`: the static routing table.
     #[serde(default, rename = "route")]
     pub(crate) routes: Vec<Spanned<RawRoute>>,
+    /// `[policy]`: call policy, in the policy crate's own shape (absent: no call policy).
+    pub(crate) policy: Option<PolicyConfig>,
+    /// `[security]`: Server header, digest settings, flood guard, in the policy crate's own shape.
+    #[serde(default)]
+    pub(crate) security: SecurityConfig,
+    /// `[[credential]]`: users the edge authenticates, as HA1 hashes.
+    #[serde(default, rename = "credential")]
+    pub(crate) credentials: Vec<Spanned<RawCredential>>,
+}
+
+/// One `[[credential]]`: a username and its HA1 hashes (RFC 7616 §3.4.2: `H(username:realm:password)`,
+/// hex), never a password.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCredential {
+    pub(crate) username: Spanned<String>,
+    pub(crate) ha1_md5: Option<Spanned<String>>,
+    pub(crate) ha1_sha256: Option<Spanned<String>>,
 }
 
 /// `[node]`.

@@ -1,9 +1,16 @@
 //! Validated settings: what the rest of Causeway reads. Every value here has been checked and defaulted;
 //! nothing refers back to TOML. `causeway-node` turns these into engine and transport configs.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use causeway_policy::digest::credentials::CredentialTable;
+use causeway_policy::digest::DigestConfig;
+use causeway_policy::flood::FloodConfig;
+use causeway_policy::PolicySet;
 
 pub use causeway_sip::Transport;
 
@@ -24,6 +31,8 @@ pub struct Config {
     pub log: LogSettings,
     /// `[[route]]`.
     pub routes: RouteTable,
+    /// `[policy]`, `[security]` and `[[credential]]`.
+    pub security: SecuritySettings,
 }
 
 /// Who this node is.
@@ -205,4 +214,64 @@ pub struct NextHop {
     pub address: SocketAddr,
     /// Transport from `transport=`, or UDP for `sip:` and TLS for `sips:` (RFC 3263 §4.1 for a numeric host).
     pub transport: Transport,
+}
+
+/// The edge's protections: call policy, digest authentication and the flood guard (docs/policy.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecuritySettings {
+    /// `[policy]`: the compiled rule table or CPL script; off when the section is absent.
+    pub policy: CallPolicy,
+    /// `[security.digest]`: realm, algorithms and nonce lifetime, when configured.
+    pub digest: Option<DigestConfig>,
+    /// `[security.flood]`: limits, bans and the allow-list (defaults when the section is absent: the guard
+    /// is always on).
+    pub flood: FloodConfig,
+    /// `[[credential]]`: HA1 hashes by username, for the realm of `digest`.
+    pub credentials: CredentialTable,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self { policy: CallPolicy::off(), digest: None, flood: FloodConfig::default(), credentials: CredentialTable::default() }
+    }
+}
+
+/// A compiled call policy, shared by every request handler (`Arc`, swapped whole on reload).
+#[derive(Clone)]
+pub struct CallPolicy {
+    set: Arc<PolicySet>,
+    /// What it was compiled from, printed (rules with their patterns and places, or the CPL tree): compiled
+    /// regexes and CPL trees have no equality of their own, so two policies are equal when this is.
+    printed: Arc<str>,
+}
+
+impl CallPolicy {
+    /// No call policy: every request is allowed.
+    pub fn off() -> Self {
+        Self::new(PolicySet::off())
+    }
+
+    pub(crate) fn new(set: PolicySet) -> Self {
+        let printed = format!("{set:?}").into();
+        Self { set: Arc::new(set), printed }
+    }
+
+    /// The policy to evaluate.
+    pub fn set(&self) -> &Arc<PolicySet> {
+        &self.set
+    }
+}
+
+impl PartialEq for CallPolicy {
+    fn eq(&self, other: &Self) -> bool {
+        self.printed == other.printed
+    }
+}
+
+impl Eq for CallPolicy {}
+
+impl fmt::Debug for CallPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.set.fmt(f)
+    }
 }

@@ -1,6 +1,8 @@
 //! Raw → validated: defaults, ranges, cross-field checks, TLS files, next hops. Every problem is collected
 //! (not only the first) with the span of the value that caused it.
 
+mod security;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -44,15 +46,21 @@ impl<'a> Validator<'a> {
 
     /// Validate everything; `Err` holds every problem found, in file order.
     pub(crate) fn run(mut self, raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
-        let node = self.node(raw.node);
+        let node_server_header = raw.node.server_header.as_ref().map(Spanned::span);
+        let mut node = self.node(raw.node);
         let listeners = self.listeners(raw.listeners);
         let outbound = self.outbound(raw.outbound);
         let timers = self.timers(raw.transaction);
         let limits = self.limits(raw.limits);
         let log = self.log(raw.log);
         let routes = self.routes(raw.routes);
+        let sections = security::RawSecurity { policy: raw.policy, security: raw.security, credentials: raw.credentials };
+        let (security, server_header) = self.security(sections, node_server_header);
+        if let Some(value) = server_header {
+            node.server_header = value;
+        }
         if self.errors.is_empty() {
-            Ok(Config { node, listeners, outbound, timers, limits, log, routes })
+            Ok(Config { node, listeners, outbound, timers, limits, log, routes, security })
         } else {
             self.errors.sort_by_key(|e| (e.line, e.column));
             Err(self.errors)

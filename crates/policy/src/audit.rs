@@ -154,7 +154,7 @@ pub struct Counts {
 }
 
 /// Counters per rule / CPL node / default. The number of keys is bounded by the policy's size.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PolicyCounters {
     by_decider: HashMap<Decider, Counts>,
 }

@@ -94,7 +94,7 @@ pub struct LimitSection {
 }
 
 /// The validated `[security]` section.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Security {
     /// Server / User-Agent header.
     pub server_header: ServerHeader,

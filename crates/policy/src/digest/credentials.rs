@@ -121,7 +121,7 @@ pub trait CredentialStore {
 }
 
 /// An in-memory credential table for one realm.
-#[derive(Clone, Default)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct CredentialTable {
     realm: String,
     users: HashMap<String, Vec<Ha1>>,

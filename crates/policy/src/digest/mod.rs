@@ -27,7 +27,7 @@ use hmac::Mac;
 use nonce::{NonceCheck, NonceIssuer, NonceSecret, ReplayTable};
 
 /// Digest settings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DigestConfig {
     /// The realm in challenges (RFC 3261 §22.1: usually the domain).
     pub realm: String,

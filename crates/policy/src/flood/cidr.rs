@@ -81,7 +81,7 @@ impl fmt::Display for Cidr {
 }
 
 /// Trusted zones and address blocks.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AllowList {
     /// Address blocks.
     pub cidrs: Vec<Cidr>,

@@ -25,7 +25,7 @@ pub struct Limit {
 }
 
 /// Thresholds, ban times, capacities, allow-list.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FloodConfig {
     /// Requests per source address (default 200 per 10 s).
     pub requests_per_source: Limit,
