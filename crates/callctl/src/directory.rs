@@ -264,6 +264,11 @@ impl Directory {
         self.by_device.get(name).copied()
     }
 
+    /// The digest realm of the devices' HA1 credentials, if configured.
+    pub fn realm(&self) -> Option<&str> {
+        self.realm.as_deref()
+    }
+
     /// The device whose digest username this is (the registrar's lookup after authentication).
     pub fn device_by_username(&self, username: &str) -> Option<DeviceId> {
         self.by_username.get(username).copied()

@@ -10,6 +10,7 @@ use causeway_sip::{Message, Method, ParseLimits};
 use causeway_txn::{Event, TransactionTable, TxnConfig, TxnId};
 use slab::Slab;
 
+use crate::agent::{Agent, Arrived, ContactsFirst, NoAgent};
 use crate::api::{Inbound, Transmit, TransportFailure};
 use crate::branch::BranchGenerator;
 use crate::config::{ConfigError, ProxyConfig};
@@ -121,6 +122,13 @@ impl<L: Locator> Core<L> {
 
     /// A message arrived at `now`.
     pub fn handle_inbound(&mut self, now: Instant, inbound: Inbound) {
+        self.handle_inbound_with(now, inbound, &mut NoAgent);
+    }
+
+    /// [`Core::handle_inbound`] with `agent` lent for this message: the agent is offered the
+    /// parsed message first, and asked for registered contacts before an initial request is
+    /// located (see [`Agent`]).
+    pub fn handle_inbound_with(&mut self, now: Instant, inbound: Inbound, agent: &mut dyn Agent) {
         let arrival = Arrival {
             transport: inbound.transport,
             local: inbound.local,
@@ -135,9 +143,15 @@ impl<L: Locator> Core<L> {
             Ok(msg) => {
                 let span = tracing::debug_span!("sip", call = call_hash(&msg));
                 let _entered = span.enter();
+                let names = arrival.tls_peer_names.as_deref();
+                let arrived = Arrived::new(&self.identity, arrival.transport, arrival.local, arrival.peer, arrival.flow, names);
+                let Some(msg) = agent.offer(now, msg, &arrived) else {
+                    self.after_input();
+                    return;
+                };
                 self.arrival = Some(arrival);
                 if msg.is_request() {
-                    self.on_request(now, msg);
+                    self.on_request(now, msg, agent);
                 } else {
                     self.on_response(now, msg);
                 }
@@ -205,7 +219,7 @@ impl<L: Locator> Core<L> {
         self.counters.contexts_alive = self.ctxs.len() as u64;
     }
 
-    fn on_request(&mut self, now: Instant, msg: Message) {
+    fn on_request(&mut self, now: Instant, msg: Message, agent: &dyn Agent) {
         let Some(method) = msg.method() else { return };
         self.counters.requests_received.add(method);
         match method {
@@ -224,7 +238,7 @@ impl<L: Locator> Core<L> {
                 let Some(arrival) = self.arrival.clone() else { return };
                 let phases = Phases {
                     identity: &self.identity,
-                    locator: &self.locator,
+                    locator: &ContactsFirst { now, agent, locator: &self.locator },
                     ids: &self.ids,
                     record_route: self.config.record_route,
                     health: self.health(),

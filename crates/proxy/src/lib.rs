@@ -48,6 +48,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
+mod agent;
 mod api;
 mod best;
 pub mod branch;
@@ -69,6 +70,7 @@ mod response;
 mod stateless;
 
 pub use crate::core::Core;
+pub use agent::{Agent, Arrived, NoAgent};
 pub use api::{FlowId, Inbound, Transmit, TransportFailure};
 pub use config::{ConfigError, ListenerConfig, ProxyConfig, Timers, MIN_TIMER_C};
 pub use counters::{CodeCounts, Counters, MethodCounts};
