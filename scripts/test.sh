@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
 # STYLE.md §6.1: the protocol core never depends on an async runtime or sockets.
-for crate in causeway-sip causeway-txn causeway-proxy causeway-policy causeway-routing causeway-callctl; do
+for crate in causeway-sip causeway-txn causeway-proxy causeway-policy causeway-routing causeway-callctl causeway-b2bua; do
   if [ -d "crates/${crate#causeway-}" ] && cargo tree -q -e normal --prefix none -p "$crate" | grep -qE '^(tokio|mio|socket2) '; then
     echo "test.sh: $crate depends on an I/O runtime; the core must stay sans-IO" >&2
     exit 1
