@@ -1,0 +1,19 @@
+//! causeway-admin: the admin HTTP endpoint of a node, on loopback only — `GET /status` lists
+//! the zones, their peers with keepalive state and the time of the last change, and the proxy
+//! counters, as JSON — and the client that `causeway status` uses to print it.
+//!
+//! It reads what the node publishes (`causeway_node::StatsHandle`) and the compiled routing
+//! table; it never reaches into the running core, and it never listens on a non-loopback
+//! address (the endpoint has no authentication).
+//!
+//! Main types: [`StatusReport`] (the JSON document, also printable as text), [`StatusSource`],
+//! [`router`], [`AdminServer`], [`fetch`].
+
+#![warn(missing_docs)]
+
+mod report;
+mod server;
+
+pub use report::{Clock, CounterReport, PeerReport, StatusReport, ZoneReport};
+pub use axum::Router;
+pub use server::{fetch, router, AdminError, AdminServer, ClientError, StatusSource};
