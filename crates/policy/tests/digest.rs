@@ -215,3 +215,16 @@ fn nothing_secret_in_debug_output() {
     assert!(!shown.contains(&h(Algorithm::Md5, "bob:ent-pa.com:1234")), "{shown}");
     assert!(shown.contains("redacted"));
 }
+
+#[test]
+fn rfc3261_22_3_credentials_name_their_realm() {
+    let t0 = Instant::now();
+    let response = client(Algorithm::Md5, "bob", "other.example", "1234", "INVITE", URI, "n", 1, "c");
+    assert_eq!(causeway_policy::digest::credentials_realm(&response).as_deref(), Some("other.example"));
+    assert_eq!(causeway_policy::digest::credentials_realm("Basic Ym9iOjEyMzQ="), None);
+    assert_eq!(causeway_policy::digest::credentials_realm("Digest username=\"bob\""), None);
+    let mut a = auth(t0);
+    let challenge = a.challenge(t0, ChallengeKind::Www, false);
+    let ours = client(Algorithm::Md5, "bob", REALM, "1234", "REGISTER", URI, &nonce_of(&challenge), 1, "c");
+    assert_eq!(causeway_policy::digest::credentials_realm(&ours).as_deref(), Some(REALM));
+}

@@ -16,7 +16,7 @@ use causeway_sip::Transport;
 use crate::table::ContactParam;
 
 /// The parts of `uri` that call policy and routing look at.
-pub(crate) fn address_of(uri: &Uri<'_>) -> Address {
+pub fn address_of(uri: &Uri<'_>) -> Address {
     match uri {
         Uri::Sip(u) => {
             let address = Address::new(uri.scheme(), u.user(), Some(u.host_str()));

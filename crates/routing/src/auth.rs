@@ -117,7 +117,8 @@ pub struct CredentialCheck {
 pub enum AuthStep {
     /// Go on with the request.
     Proceed(Authentication),
-    /// Answer with this challenge (407, RFC 3261 §22.3).
+    /// Answer with this challenge (407, RFC 3261 §22.3; 401 from [`CredentialCheck::verify_as`]
+    /// for a REGISTER).
     Challenge(causeway_policy::digest::Challenge),
     /// Answer 400 with this reason phrase (malformed credentials).
     BadRequest(&'static str),
@@ -157,20 +158,30 @@ impl CredentialCheck {
     /// challenge (the same for all of them, RFC 7616 anti-enumeration in the policy crate);
     /// malformed ones get 400.
     pub fn verify<S: CredentialStore>(self, digest: DigestCheck<'_, S>) -> AuthStep {
+        self.verify_as(ChallengeKind::Proxy, digest).0
+    }
+
+    /// [`Self::verify`], challenging with `kind` — 401 and WWW-Authenticate for a REGISTER
+    /// (RFC 3261 §22.2, the registrar's realm), 407 and Proxy-Authenticate otherwise (§22.3) — and
+    /// returning the verifier's outcome as well (`None`: the request carried no credentials), for
+    /// the brute-force counters and the audit trail. The outcome never changes the answer.
+    pub fn verify_as<S: CredentialStore>(self, kind: ChallengeKind, digest: DigestCheck<'_, S>) -> (AuthStep, Option<AuthOutcome>) {
         let DigestCheck { auth, store, now, method, request_uri, authorization } = digest;
         let Some(authorization) = authorization else {
-            return AuthStep::Challenge(auth.challenge(now, ChallengeKind::Proxy, false));
+            return (AuthStep::Challenge(auth.challenge(now, kind, false)), None);
         };
         let outcome = auth.verify(now, &DigestRequest { method, request_uri, authorization }, store);
-        if let AuthOutcome::Ok { user, .. } = outcome {
-            let basis = AuthBasis::Digest { user };
-            return AuthStep::Proceed(Authentication { zone: self.zone, policy: AuthPolicy::CheckCredentials, authenticated: true, basis });
+        if let AuthOutcome::Ok { user, .. } = &outcome {
+            let basis = AuthBasis::Digest { user: user.clone() };
+            let proof = Authentication { zone: self.zone, policy: AuthPolicy::CheckCredentials, authenticated: true, basis };
+            return (AuthStep::Proceed(proof), Some(outcome));
         }
-        match auth.reply(now, ChallengeKind::Proxy, Some(&outcome)) {
+        let step = match auth.reply(now, kind, Some(&outcome)) {
             Reply::BadRequest(reason) => AuthStep::BadRequest(reason),
             Reply::Challenge(c) => AuthStep::Challenge(c),
-            Reply::Proceed => AuthStep::Challenge(auth.challenge(now, ChallengeKind::Proxy, false)),
-        }
+            Reply::Proceed => AuthStep::Challenge(auth.challenge(now, kind, false)),
+        };
+        (step, Some(outcome))
     }
 }
 

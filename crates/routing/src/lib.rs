@@ -35,6 +35,7 @@ pub mod subject;
 mod table;
 mod trace;
 
+pub use alias::address_of;
 pub use auth::{
     authenticate, AuthBasis, AuthRequirement, AuthStep, Authentication, CredentialCheck, DigestCheck, IdentityHeaders,
 };
@@ -44,7 +45,7 @@ pub use decision::{Decision, Outcome, RejectCause, TargetGroup, ZoneTarget};
 pub use health::{HealthSnapshot, PeerHealth, PeerState};
 pub use keepalive::Keepalive;
 pub use resolve::{Resolution, ResolveStep};
-pub use search::{locate, AliasRewriter, ExternalRewrite, Locate, LocateInput};
+pub use search::{locate, name_addr_address, AliasRewriter, ExternalRewrite, Locate, LocateInput};
 pub use table::{
     AuthPolicy, ContactParam, DnsSettings, KeepaliveSettings, OnMatch, Peer, RoutingTable, RuleSource, SearchRule,
     SipProfile, Transform, Zone, ZoneKind, CORE_HEADERS, DEFAULT_HOP_COUNT, DEFAULT_ZONE,

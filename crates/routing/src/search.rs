@@ -361,7 +361,9 @@ fn select_alias(input: &LocateInput<'_>, zone: &Zone, uri: &Uri<'_>, trace: &mut
     (alias, false)
 }
 
-fn name_addr_address(value: &str) -> Option<Address> {
+/// The [`Address`] of a From, P-Asserted-Identity or Contact value (name-addr or bare URI), with
+/// its display name; `None` when it does not parse.
+pub fn name_addr_address(value: &str) -> Option<Address> {
     let addr = NameAddr::parse(value).ok()?;
     let address = address_of(&addr.uri().ok()?);
     Some(match addr.display_name() {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use causeway_policy::digest::credentials::{Algorithm, CredentialTable, Ha1};
 use causeway_policy::digest::nonce::NonceSecret;
-use causeway_policy::digest::{DigestAuth, DigestConfig};
+use causeway_policy::digest::{AuthOutcome, ChallengeKind, DigestAuth, DigestConfig};
 use causeway_routing::{
     authenticate, classify, AuthBasis, AuthRequirement, AuthStep, ClassifiedBy, ClassifyInput, DigestCheck,
     HealthSnapshot, IdentityHeaders, RoutingTable,
@@ -184,4 +184,32 @@ fn check_credentials_challenges_then_accepts_a_correct_digest_response() {
     // The same nc again is a replay: challenged (stale), never accepted twice.
     assert!(matches!(check(Some(&response("s3cret")), &mut auth), AuthStep::Challenge(_)));
     assert_eq!(check(Some("Basic Zm9vOmJhcg=="), &mut auth), AuthStep::BadRequest("Malformed Credentials"));
+}
+
+#[test]
+fn rfc3261_22_2_register_is_challenged_with_401_and_the_outcome_is_reported() {
+    let table = load(CONFIG);
+    let c = classify(
+        &ClassifyInput { listener: addr("10.0.0.5:5060"), source: addr("203.0.113.9:5060"), transport: Transport::Udp, tls_peer_names: None },
+        &table,
+        &HealthSnapshot::default(),
+    );
+    let t0 = Instant::now();
+    let mut auth = DigestAuth::new(DigestConfig::new("ent-pa.com"), NonceSecret::new([9; 32]), t0);
+    let store = CredentialTable::new("ent-pa.com");
+    let mut register = |authorization: Option<&str>| match authenticate(&c, &table) {
+        AuthRequirement::CheckCredentials(pending) => pending.verify_as(
+            ChallengeKind::Www,
+            DigestCheck { auth: &mut auth, store: &store, now: t0, method: "REGISTER", request_uri: "sip:ent-pa.com", authorization },
+        ),
+        AuthRequirement::Decided(_) => panic!("partners checks credentials"),
+    };
+    let (step, outcome) = register(None);
+    assert!(matches!(step, AuthStep::Challenge(ref ch) if (ch.status, ch.header) == (401, "WWW-Authenticate")), "{step:?}");
+    assert_eq!(outcome, None);
+    let unknown = "Digest username=\"nobody\", realm=\"ent-pa.com\", nonce=\"x\", uri=\"sip:ent-pa.com\", \
+                   response=\"00000000000000000000000000000000\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c\"";
+    let (step, outcome) = register(Some(unknown));
+    assert!(matches!(step, AuthStep::Challenge(ref ch) if ch.status == 401), "{step:?}");
+    assert_eq!(outcome, Some(AuthOutcome::Unknown { user: "nobody".into() }));
 }

@@ -320,6 +320,13 @@ impl DigestAuth {
     }
 }
 
+/// The realm a credentials value (Authorization / Proxy-Authorization) names, when it parses as a
+/// Digest response. RFC 3261 §22.3: a proxy consumes only the values for its own realm; the others
+/// belong to proxies further on and are left alone.
+pub fn credentials_realm(value: &str) -> Option<String> {
+    params::parse(value).ok()?.get("realm").map(str::to_owned)
+}
+
 /// Escapes a quoted-string body (RFC 3261 §25.1).
 fn quote(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
