@@ -10,7 +10,8 @@
 //! input.
 //!
 //! Main types: [`Core`], [`ProxyConfig`], [`Inbound`], [`Transmit`], [`Locator`],
-//! [`StaticRoutes`], [`Counters`].
+//! [`StaticRoutes`], [`Counters`]; [`edge::EdgeRouter`] puts the edge routing engine (zones,
+//! search rules, causeway-routing) behind the same [`Locator`] seam.
 //!
 //! # The path of a request
 //!
@@ -57,6 +58,7 @@ mod context;
 mod core;
 mod counters;
 mod dns;
+pub mod edge;
 mod failover;
 mod forward;
 mod identity;
