@@ -264,6 +264,20 @@ pub enum Reason {
         /// The text given.
         host: String,
     },
+    /// `[admin] listen` is not a loopback address: the admin endpoint has no authentication.
+    #[error("admin endpoint address `{address}` is not a loopback address (127.0.0.0/8 or ::1)")]
+    AdminNotLoopback {
+        /// The address given.
+        address: SocketAddr,
+    },
+    /// A socket address (`[admin] listen`, `[dns] servers`) that is not `ip:port`.
+    #[error("`{key}` value `{value}` is not ip:port (e.g. 127.0.0.1:8180)")]
+    BadSocketAddress {
+        /// The key.
+        key: &'static str,
+        /// The text given.
+        value: String,
+    },
 }
 
 /// What is wrong with a `next_hop` URI.

@@ -22,8 +22,8 @@ use std::path::Path;
 
 pub use error::{ConfigError, LoadError, NextHopProblem, Reason};
 pub use settings::{
-    CallPolicy, ClientCert, Config, Limits, Listener, ListenerTls, LogFormat, LogSettings, MutualTls, NextHop,
-    NodeSettings, Outbound, Route, RouteMatch, RouteTable, SecuritySettings, Timers, Transport,
+    AdminSettings, CallPolicy, ClientCert, Config, DnsSettings, Limits, Listener, ListenerTls, LogFormat, LogSettings,
+    MutualTls, NextHop, NodeSettings, Outbound, Route, RouteMatch, RouteTable, SecuritySettings, Timers, Transport,
 };
 
 /// The example configuration shipped as `examples/causeway.toml`, used by `causeway serve` without `-c`:

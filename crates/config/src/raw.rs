@@ -42,6 +42,32 @@ pub(crate) struct RawConfig {
     /// `[[credential]]`: users the edge authenticates, as HA1 hashes.
     #[serde(default, rename = "credential")]
     pub(crate) credentials: Vec<Spanned<RawCredential>>,
+    /// `[admin]`: the loopback status endpoint (absent: none).
+    pub(crate) admin: Option<RawAdmin>,
+    /// `[dns]`: name servers for RFC 3263 lookups (absent: the system's).
+    #[serde(default)]
+    pub(crate) dns: RawDns,
+}
+
+/// `[admin]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAdmin {
+    /// `ip:port` of the status endpoint; loopback only.
+    pub(crate) listen: Spanned<String>,
+}
+
+/// `[dns]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDns {
+    /// `ip:port` of each name server, tried in order.
+    #[serde(default)]
+    pub(crate) servers: Vec<Spanned<String>>,
+    /// Time one attempt may take.
+    pub(crate) timeout_ms: Option<Spanned<u64>>,
+    /// Attempts per lookup.
+    pub(crate) attempts: Option<Spanned<u64>>,
 }
 
 /// One `[[credential]]`: a username and its HA1 hashes (RFC 7616 §3.4.2: `H(username:realm:password)`,

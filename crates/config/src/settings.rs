@@ -33,6 +33,34 @@ pub struct Config {
     pub routes: RouteTable,
     /// `[policy]`, `[security]` and `[[credential]]`.
     pub security: SecuritySettings,
+    /// `[admin]`: the status endpoint, when configured.
+    pub admin: Option<AdminSettings>,
+    /// `[dns]`.
+    pub dns: DnsSettings,
+}
+
+/// `[admin]`: where `GET /status` (and `causeway status`) is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdminSettings {
+    /// A loopback `ip:port`; port 0 picks a free port.
+    pub listen: SocketAddr,
+}
+
+/// `[dns]`: how the node looks names up (RFC 3263 for DNS zones, peer host names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsSettings {
+    /// Name servers in order; empty: the system's (`/etc/resolv.conf`).
+    pub servers: Vec<SocketAddr>,
+    /// Time one attempt may take (default 2 s); a lookup that runs out of attempts is a timeout (504).
+    pub timeout: Duration,
+    /// Attempts per lookup (default 2).
+    pub attempts: usize,
+}
+
+impl Default for DnsSettings {
+    fn default() -> Self {
+        Self { servers: Vec::new(), timeout: Duration::from_secs(2), attempts: 2 }
+    }
 }
 
 /// Who this node is.

@@ -2,6 +2,7 @@
 //! (not only the first) with the span of the value that caused it.
 
 mod security;
+mod services;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -56,11 +57,13 @@ impl<'a> Validator<'a> {
         let routes = self.routes(raw.routes);
         let sections = security::RawSecurity { policy: raw.policy, security: raw.security, credentials: raw.credentials };
         let (security, server_header) = self.security(sections, node_server_header);
+        let admin = raw.admin.and_then(|a| self.admin(a));
+        let dns = self.dns(raw.dns);
         if let Some(value) = server_header {
             node.server_header = value;
         }
         if self.errors.is_empty() {
-            Ok(Config { node, listeners, outbound, timers, limits, log, routes, security })
+            Ok(Config { node, listeners, outbound, timers, limits, log, routes, security, admin, dns })
         } else {
             self.errors.sort_by_key(|e| (e.line, e.column));
             Err(self.errors)

@@ -34,7 +34,7 @@ fn unknown_section_is_rejected() {
     assert_eq!(
         errors(&format!("{LISTENER}[zone]\nname = \"x\"\n")),
         "t.toml:4:2: unknown field `zone`, expected one of `node`, `listener`, `outbound`, `transaction`, `limits`, \
-         `log`, `route`, `policy`, `security`, `credential`"
+         `log`, `route`, `policy`, `security`, `credential`, `admin`, `dns`"
     );
 }
 

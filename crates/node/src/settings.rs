@@ -81,7 +81,7 @@ impl NodeConfig {
             advertised_host: config.node.advertised_host.clone(),
             routes: StaticRoutes::new(routes),
             seed: None,
-            dns: DnsConfig::default(),
+            dns: DnsConfig { servers: config.dns.servers.clone(), timeout: config.dns.timeout, attempts: config.dns.attempts },
             routing: None,
         }
     }
