@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::ser::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::recur::Occurrence;
 use crate::repair::{repair_zoom_dial, Rewrite};
@@ -21,6 +22,9 @@ pub const START_TIME_BUFFER: u32 = 300;
 
 /// A RoomOS booking: `Id, Title, Time{StartTime, EndTime, StartTimeBuffer}, MeetingPlatform,
 /// DialInfo{ConnectMode, Calls[]{Number, Protocol}}`.
+///
+/// Serialized as the admin API serves it (`Calls` a bare array); [`RoomOsBooking`] writes it as a device lists
+/// it. Read in either shape, with a device's defaults for what a hand-written booking file leaves out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Booking {
@@ -30,7 +34,9 @@ pub struct Booking {
     pub title: String,
     /// When.
     pub time: BookingTime,
-    /// `Zoom`, `Webex`, `MSTeams`, `GoogleMeet` or `Other`.
+    /// `Zoom`, `Webex`, `MSTeams`, `GoogleMeet` or `Other`; empty (and left out of the JSON) when a booking
+    /// file does not say.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub meeting_platform: String,
     /// How to join.
     pub dial_info: DialInfo,
@@ -44,18 +50,30 @@ pub struct BookingTime {
     pub start_time: DateTime<Utc>,
     /// End (UTC, RFC 3339).
     pub end_time: DateTime<Utc>,
-    /// Seconds before start at which the booking is current.
+    /// Seconds before start at which the booking is current ([`START_TIME_BUFFER`] when absent).
+    #[serde(default = "start_time_buffer")]
     pub start_time_buffer: u32,
+}
+
+fn start_time_buffer() -> u32 {
+    START_TIME_BUFFER
 }
 
 /// `DialInfo` of a booking.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DialInfo {
-    /// `OBTP` when there is something to join, `Manual` when the invite had no join information.
+    /// `OBTP` when there is something to join, `Manual` when the invite had no join information (`OBTP` when
+    /// absent).
+    #[serde(default = "obtp")]
     pub connect_mode: String,
-    /// What to dial; the first is the one-button join.
+    /// What to dial; the first is the one-button join. Read as a bare array or as RoomOS' `{"Call": [..]}`.
+    #[serde(deserialize_with = "calls_in_either_shape")]
     pub calls: Vec<Call>,
+}
+
+fn obtp() -> String {
+    "OBTP".to_owned()
 }
 
 /// One entry of `DialInfo.Calls`.
@@ -64,8 +82,45 @@ pub struct DialInfo {
 pub struct Call {
     /// SIP address (`85012345678.739201@zoomcrc.com`) or, for WebRTC, the join link.
     pub number: String,
-    /// `SIP` or `WebRTC`.
+    /// `SIP`, `Spark` or `WebRTC` (`SIP` when absent).
+    #[serde(default = "sip")]
     pub protocol: String,
+}
+
+fn sip() -> String {
+    "SIP".to_owned()
+}
+
+/// `DialInfo.Calls` as written: RoomOS' `{"Call": [..]}` (ANCHORS §A5) or the admin API's bare array.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum CallsShape {
+    Wrapped {
+        #[serde(rename = "Call", default)]
+        call: Vec<Call>,
+    },
+    Bare(Vec<Call>),
+}
+
+fn calls_in_either_shape<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Call>, D::Error> {
+    CallsShape::deserialize(deserializer).map(|shape| match shape {
+        CallsShape::Wrapped { call } | CallsShape::Bare(call) => call,
+    })
+}
+
+/// A booking as a RoomOS device lists it (`xCommand Bookings List` / `Bookings Get`): `DialInfo.Calls` is
+/// `{"Call": [..]}` where [`Booking`]'s own serialization has a bare array.
+#[derive(Debug, Clone, Copy)]
+pub struct RoomOsBooking<'a>(pub &'a Booking);
+
+impl Serialize for RoomOsBooking<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut json = serde_json::to_value(self.0).map_err(S::Error::custom)?;
+        if let Some(calls) = json.pointer_mut("/DialInfo/Calls") {
+            *calls = serde_json::json!({ "Call": calls.take() });
+        }
+        json.serialize(serializer)
+    }
 }
 
 impl Booking {
@@ -93,10 +148,19 @@ impl Booking {
         }
     }
 
-    /// True from `StartTimeBuffer` seconds before the start until the end.
+    /// When the join button appears: `StartTimeBuffer` seconds before the start.
+    pub fn button_from(&self) -> DateTime<Utc> {
+        self.time.start_time - chrono::Duration::seconds(i64::from(self.time.start_time_buffer))
+    }
+
+    /// True from [`Booking::button_from`] until the end.
     pub fn is_current(&self, now: DateTime<Utc>) -> bool {
-        let opens = self.time.start_time - chrono::Duration::seconds(i64::from(self.time.start_time_buffer));
-        opens <= now && now < self.time.end_time
+        self.button_from() <= now && now < self.time.end_time
+    }
+
+    /// The first dial string (the one-button join), if any.
+    pub fn dial_string(&self) -> Option<&str> {
+        self.dial_info.calls.first().map(|c| c.number.as_str())
     }
 }
 
@@ -245,5 +309,23 @@ mod tests {
         assert!(b.is_current(start - chrono::Duration::seconds(300)));
         assert!(b.is_current(b.time.end_time - chrono::Duration::seconds(1)));
         assert!(!b.is_current(b.time.end_time));
+    }
+
+    #[test]
+    fn calls_read_in_either_shape_with_device_defaults_and_write_for_a_device_wrapped() {
+        let wrapped = r#"{"Id":"7","Title":"Standup","Time":{"StartTime":"2026-11-23T10:00:00Z","EndTime":"2026-11-23T10:30:00Z"},
+            "DialInfo":{"Calls":{"Call":[{"Number":"88@example.webex.com"}]}}}"#;
+        let b: Booking = serde_json::from_str(wrapped).expect("RoomOS shape parses");
+        assert_eq!(b.time.start_time_buffer, START_TIME_BUFFER);
+        assert_eq!(b.dial_info.connect_mode, "OBTP");
+        assert_eq!(b.dial_info.calls, vec![Call { number: "88@example.webex.com".into(), protocol: "SIP".into() }]);
+        assert_eq!(b.meeting_platform, "");
+        let api = serde_json::to_value(&b).expect("json");
+        assert_eq!(api["DialInfo"]["Calls"][0]["Number"], "88@example.webex.com");
+        assert!(api.get("MeetingPlatform").is_none());
+        assert_eq!(serde_json::from_value::<Booking>(api).ok().as_ref(), Some(&b));
+        let device = serde_json::to_value(RoomOsBooking(&b)).expect("json");
+        assert_eq!(device["DialInfo"]["Calls"]["Call"][0]["Protocol"], "SIP");
+        assert_eq!(serde_json::from_value::<Booking>(device).ok(), Some(b));
     }
 }

@@ -1,126 +1,23 @@
-//! Room bookings in the RoomOS shape (`xCommand Bookings List` / `Bookings Get`), where they come from
+//! Room bookings on a device (`xCommand Bookings List` / `Bookings Get`), where they come from
 //! ([`BookingSource`]), and when a device shows the join button ([`join_button`], a pure function of `now`).
 //!
-//! The booking store itself belongs to causeway-meetings (calendar polling); this crate only needs "the
+//! The booking model and store belong to causeway-meetings (calendar polling); this crate only needs "the
 //! current list for room R", so any store can implement [`BookingSource`]. [`BookingsFile`] reads a JSON
 //! file in the `Bookings List` shape, for labs and for rooms without a calendar.
 
-use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-/// Default `Time StartTimeBuffer`: the join button shows 5 minutes before the start (RoomOS OBTP).
-pub const DEFAULT_START_BUFFER_SECS: u32 = 300;
-
-/// One booking, serialized exactly as RoomOS presents it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Booking {
-    /// Booking id, unique per room.
-    pub id: String,
-    /// Meeting title.
-    pub title: String,
-    /// Start, end and buffers.
-    pub time: BookingTime,
-    /// `Webex`, `MSTeams`, `GoogleMeet`, `Zoom`, … (free text on the device).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub meeting_platform: Option<String>,
-    /// How to join.
-    pub dial_info: DialInfo,
-}
-
-/// `Booking Time`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct BookingTime {
-    /// Meeting start (UTC, ISO 8601).
-    pub start_time: DateTime<Utc>,
-    /// Meeting end.
-    pub end_time: DateTime<Utc>,
-    /// Seconds before the start that the join button appears.
-    #[serde(default = "default_buffer")]
-    pub start_time_buffer: u32,
-}
-
-fn default_buffer() -> u32 {
-    DEFAULT_START_BUFFER_SECS
-}
-
-/// `Booking DialInfo`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct DialInfo {
-    /// `OBTP` (one button to push) or `Manual`.
-    #[serde(default = "default_connect_mode")]
-    pub connect_mode: String,
-    /// Dial strings, best first.
-    pub calls: Calls,
-}
-
-fn default_connect_mode() -> String {
-    "OBTP".to_owned()
-}
-
-/// `DialInfo Calls`, serialized as RoomOS does (`{"Call":[…]}`); a bare array (the meetings admin API's
-/// `Calls:[…]`) is accepted too.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", from = "CallsRepr")]
-pub struct Calls {
-    /// `Calls Call[n]`.
-    pub call: Vec<DialCall>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum CallsRepr {
-    Wrapped {
-        #[serde(rename = "Call", default)]
-        call: Vec<DialCall>,
-    },
-    Bare(Vec<DialCall>),
-}
-
-impl From<CallsRepr> for Calls {
-    fn from(repr: CallsRepr) -> Self {
-        match repr {
-            CallsRepr::Wrapped { call } | CallsRepr::Bare(call) => Calls { call },
-        }
-    }
-}
-
-/// `DialInfo Calls Call[n]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct DialCall {
-    /// The dial string (`123456789.abcd@zoomcrc.com`).
-    pub number: String,
-    /// `SIP`, `Spark` or `WebRTC`.
-    #[serde(default = "default_protocol")]
-    pub protocol: String,
-}
-
-fn default_protocol() -> String {
-    "SIP".to_owned()
-}
-
-impl Booking {
-    /// The first dial string, if any.
-    pub fn dial_string(&self) -> Option<&str> {
-        self.dial_info.calls.call.first().map(|c| c.number.as_str())
-    }
-
-    /// When the join button appears.
-    pub fn button_from(&self) -> DateTime<Utc> {
-        self.time.start_time - Duration::seconds(i64::from(self.time.start_time_buffer))
-    }
-}
+/// The booking model is causeway-meetings': a device lists it as [`RoomOsBooking`].
+pub use causeway_meetings::booking::{Booking, RoomOsBooking};
 
 /// The booking whose join button a device shows at `now`: from `StartTime - StartTimeBuffer` until
 /// `EndTime`; when several overlap, the one starting first.
 pub fn join_button(bookings: &[Booking], now: DateTime<Utc>) -> Option<&Booking> {
     bookings
         .iter()
-        .filter(|b| b.button_from() <= now && now < b.time.end_time)
+        .filter(|b| b.is_current(now))
         .min_by_key(|b| (b.time.start_time, b.id.as_str()))
 }
 

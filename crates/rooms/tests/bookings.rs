@@ -4,7 +4,8 @@
 
 mod common;
 
-use causeway_rooms::bookings::{Booking, BookingSource, BookingSourceError, BookingTime, Calls, DialCall, DialInfo};
+use causeway_meetings::booking::{BookingTime, Call, DialInfo};
+use causeway_rooms::bookings::{Booking, BookingSource, BookingSourceError, RoomOsBooking};
 use causeway_rooms::controller::{spawn_room, TlsVerify, XapiClient};
 use chrono::{DateTime, Duration, Utc};
 use common::*;
@@ -16,10 +17,10 @@ fn booking(id: &str, start: DateTime<Utc>, number: &str) -> Booking {
         id: id.into(),
         title: format!("Meeting {id}"),
         time: BookingTime { start_time: start, end_time: start + Duration::minutes(30), start_time_buffer: 300 },
-        meeting_platform: Some("Zoom".into()),
+        meeting_platform: "Zoom".into(),
         dial_info: DialInfo {
             connect_mode: "OBTP".into(),
-            calls: Calls { call: vec![DialCall { number: number.into(), protocol: "SIP".into() }] },
+            calls: vec![Call { number: number.into(), protocol: "SIP".into() }],
         },
     }
 }
@@ -96,7 +97,7 @@ async fn bookings_file_is_used_when_no_store_is_wired_in() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("room.json");
     let start = Utc::now() + Duration::minutes(30);
-    let list = json!({ "Booking": [booking("f1", start, "1234@example.com")] });
+    let list = json!({ "Booking": [RoomOsBooking(&booking("f1", start, "1234@example.com"))] });
     std::fs::write(&file, list.to_string()).expect("write bookings file");
     let mut cfg = room(sim.url(), TlsVerify::Insecure);
     cfg.bookings_file = Some(file.clone());

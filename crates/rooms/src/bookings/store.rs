@@ -3,34 +3,8 @@
 //! is always the last good state; a room never polled successfully is an error (nothing is pushed, so a
 //! device's list is not wiped by a poller that has not run yet).
 
-use super::{Booking, BookingSource, BookingSourceError, BookingTime, Calls, DialCall, DialInfo};
+use super::{Booking, BookingSource, BookingSourceError};
 use causeway_meetings::booking as meetings;
-
-impl From<&meetings::Booking> for Booking {
-    fn from(b: &meetings::Booking) -> Self {
-        Booking {
-            id: b.id.clone(),
-            title: b.title.clone(),
-            time: BookingTime {
-                start_time: b.time.start_time,
-                end_time: b.time.end_time,
-                start_time_buffer: b.time.start_time_buffer,
-            },
-            meeting_platform: Some(b.meeting_platform.clone()),
-            dial_info: DialInfo {
-                connect_mode: b.dial_info.connect_mode.clone(),
-                calls: Calls {
-                    call: b
-                        .dial_info
-                        .calls
-                        .iter()
-                        .map(|c| DialCall { number: c.number.clone(), protocol: c.protocol.clone() })
-                        .collect(),
-                },
-            },
-        }
-    }
-}
 
 impl BookingSource for meetings::BookingStore {
     fn bookings(&self, room: &str) -> Result<Vec<Booking>, BookingSourceError> {
@@ -38,7 +12,7 @@ impl BookingSource for meetings::BookingStore {
         if state.updated_at.is_none() {
             return Err(BookingSourceError::NotYetPolled { room: room.to_owned(), last_error: state.last_error });
         }
-        Ok(state.bookings.iter().map(Booking::from).collect())
+        Ok(state.bookings)
     }
 }
 
@@ -81,7 +55,7 @@ mod tests {
         let first = got.first().expect("one");
         assert_eq!(first.dial_string(), Some("85012345678.739201@zoomcrc.com"));
         assert_eq!(first.button_from(), b.time.start_time - chrono::Duration::minutes(5));
-        assert_eq!(first.meeting_platform.as_deref(), Some("Zoom"));
+        assert_eq!(first.meeting_platform, "Zoom");
     }
 
     #[test]
@@ -89,8 +63,8 @@ mod tests {
         let api = serde_json::json!({"room": "oslo", "ResultInfo": {"TotalRows": 1}, "Booking": [meetings_booking()]});
         let list: super::super::BookingList = serde_json::from_value(api).expect("the meetings API shape parses");
         let ours = list.into_vec();
-        assert_eq!(ours, vec![Booking::from(&meetings_booking())]);
-        let roomos = serde_json::to_value(&ours).expect("json");
+        assert_eq!(ours, vec![meetings_booking()]);
+        let roomos = serde_json::to_value(ours.iter().map(super::super::RoomOsBooking).collect::<Vec<_>>()).expect("json");
         assert_eq!(roomos[0]["DialInfo"]["Calls"]["Call"][0]["Protocol"], "SIP");
     }
 }

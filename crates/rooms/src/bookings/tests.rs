@@ -1,5 +1,6 @@
 use super::*;
-use chrono::TimeZone;
+use causeway_meetings::booking::{BookingTime, Call, DialInfo, START_TIME_BUFFER};
+use chrono::{Duration, TimeZone};
 
 fn at(h: u32, m: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, h, m, 0).single().expect("valid time")
@@ -12,12 +13,12 @@ pub(crate) fn booking(id: &str, start: DateTime<Utc>, minutes: i64, number: &str
         time: BookingTime {
             start_time: start,
             end_time: start + Duration::minutes(minutes),
-            start_time_buffer: DEFAULT_START_BUFFER_SECS,
+            start_time_buffer: START_TIME_BUFFER,
         },
-        meeting_platform: Some("Zoom".into()),
+        meeting_platform: "Zoom".into(),
         dial_info: DialInfo {
             connect_mode: "OBTP".into(),
-            calls: Calls { call: vec![DialCall { number: number.into(), protocol: "SIP".into() }] },
+            calls: vec![Call { number: number.into(), protocol: "SIP".into() }],
         },
     }
 }
@@ -55,8 +56,8 @@ fn roomos_json_shape_round_trips_with_defaults() {
     let first = list.first().expect("one booking");
     assert_eq!(first.time.start_time_buffer, 300);
     assert_eq!(first.dial_info.connect_mode, "OBTP");
-    assert_eq!(first.dial_info.calls.call.first().map(|c| c.protocol.as_str()), Some("SIP"));
-    let json = serde_json::to_value(first).expect("serializes");
+    assert_eq!(first.dial_info.calls.first().map(|c| c.protocol.as_str()), Some("SIP"));
+    let json = serde_json::to_value(RoomOsBooking(first)).expect("serializes");
     assert_eq!(json["DialInfo"]["Calls"]["Call"][0]["Number"], "88@example.webex.com");
     assert_eq!(json["Time"]["StartTime"], "2026-11-23T10:00:00Z");
     let bare = format!("[{}]", json);
@@ -74,6 +75,7 @@ fn bookings_file_errors_name_the_file() {
     assert!(err.contains("bad.json") && err.contains("not a RoomOS booking list"), "{err}");
     let good = dir.path().join("good.json");
     let list = vec![booking("a", at(10, 0), 30, "a@x")];
-    std::fs::write(&good, serde_json::to_string(&list).expect("json")).expect("write");
+    let file: Vec<_> = list.iter().map(RoomOsBooking).collect();
+    std::fs::write(&good, serde_json::to_string(&file).expect("json")).expect("write");
     assert_eq!(BookingsFile::new(&good).bookings("r").ok(), Some(list));
 }

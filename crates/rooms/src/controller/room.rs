@@ -7,7 +7,7 @@ use super::client::{ClientError, XapiClient};
 use super::config::{RoomConfig, Settings};
 use super::sync::{panel_xml, FeedbackSync, PANEL_CLICKED, STATUS_QUERIES};
 use super::Backoff;
-use crate::bookings::{upcoming, Booking, BookingSource, BookingsFile};
+use crate::bookings::{upcoming, Booking, BookingSource, BookingsFile, RoomOsBooking};
 use crate::policy::DisplayPolicy;
 use crate::tree::{parse_text_path, path_to_json, PathElem};
 use serde_json::{json, Value};
@@ -197,7 +197,7 @@ impl Room {
         if pushed.as_ref() == Some(&list) {
             return Ok(());
         }
-        let body = json!({ "Booking": list }).to_string();
+        let body = json!({ "Booking": list.iter().map(RoomOsBooking).collect::<Vec<_>>() }).to_string();
         client.call("xCommand/Bookings/Put", json!({ "body": body })).await?;
         tracing::info!(room = %self.config.name, count = list.len(), "room controller: bookings pushed");
         *pushed = Some(list);

@@ -1,7 +1,7 @@
 //! The simulated device's state and its answers to xAPI requests, with no I/O: the server feeds requests
 //! in and broadcasts the feedback delta that each request leaves behind ([`Device::take_delta`]).
 
-use crate::bookings::{join_button, Booking, BookingList};
+use crate::bookings::{join_button, Booking, BookingList, RoomOsBooking};
 use crate::policy::MonitorRole;
 use crate::rpc::{self, RpcError};
 use crate::tree::{self, DisplayPath, Path, PathElem};
@@ -293,7 +293,7 @@ impl Device {
                 let rows: Vec<Value> = (1u64..)
                     .zip(&self.bookings)
                     .filter_map(|(n, b)| {
-                        let mut v = serde_json::to_value(b).ok()?;
+                        let mut v = serde_json::to_value(RoomOsBooking(b)).ok()?;
                         v.as_object_mut()?.insert("id".into(), Value::from(n));
                         Some(v)
                     })
@@ -305,7 +305,7 @@ impl Device {
                 let b = self.bookings.iter().find(|b| b.id == id).ok_or_else(|| {
                     RpcError::new(rpc::COMMAND_ERROR, "Booking not found", id.to_owned())
                 })?;
-                let booking = serde_json::to_value(b).map_err(|e| RpcError::new(rpc::COMMAND_ERROR, "Booking", e.to_string()))?;
+                let booking = serde_json::to_value(RoomOsBooking(b)).map_err(|e| RpcError::new(rpc::COMMAND_ERROR, "Booking", e.to_string()))?;
                 Ok(json!({"status": "OK", "Booking": booking}))
             }
             "dial" => self.dial(params),
