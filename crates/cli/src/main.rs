@@ -11,6 +11,7 @@ mod meetings;
 mod rooms;
 mod serve;
 mod sip;
+mod status;
 
 use std::process::ExitCode;
 
@@ -56,6 +57,8 @@ enum Command {
     /// Call detail records: list them, export them as CSV.
     #[command(subcommand)]
     Cdr(cdr::Command),
+    /// A running node's zones, peers with their keepalive state, and counters (its admin endpoint).
+    Status(status::Args),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Command::Meetings(command) => meetings::run(command),
         Command::Rooms(command) => rooms::run(command),
         Command::Cdr(command) => cdr::run(command),
+        Command::Status(args) => status::run(&args),
     };
     outcome.unwrap_or_else(|error| {
         eprintln!("causeway: {error:#}");

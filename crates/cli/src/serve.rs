@@ -42,11 +42,25 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(config: &Config) -> anyhow::Result<()> {
-    let node = Node::build(NodeConfig::from_config(config)).context("cannot start the node")?;
+    let node_config = NodeConfig::from_config(config);
+    let zones = node_config.routing.clone();
+    let node = Node::build(node_config).context("cannot start the node")?;
     for listener in node.listeners() {
         tracing::info!(transport = %listener.transport, address = %listener.local, "listening");
     }
+    let admin = match &config.admin {
+        Some(settings) => {
+            let source = causeway_admin::StatusSource::new(&config.node.name, zones, node.stats_handle());
+            let server = causeway_admin::AdminServer::start(settings.listen, causeway_admin::router(source)).await?;
+            tracing::info!(address = %server.local_addr(), "admin endpoint listening");
+            Some(server)
+        }
+        None => None,
+    };
     let stats = node.run(causeway_node::shutdown_signal()).await;
+    if let Some(admin) = admin {
+        admin.stop().await;
+    }
     tracing::info!(counters = %summary(&stats.proxy), "stopped");
     Ok(())
 }
