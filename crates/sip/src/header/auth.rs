@@ -10,6 +10,15 @@ use crate::header::fault;
 use crate::message::Message;
 use crate::scan::{Sep, is_token, quoted_end, split, sub, trim, unquote};
 
+/// One `auth-param` of an [`AuthValue`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthParam<'a> {
+    /// The name as written (compare case-insensitively).
+    pub name: &'a str,
+    /// The value without quotes and quoted-pair escapes (RFC 3261 §25.1 `quoted-pair`).
+    pub value: Cow<'a, str>,
+}
+
 /// Credentials or a challenge: `scheme LWS auth-param *(COMMA auth-param)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuthValue<'a> {
@@ -63,11 +72,33 @@ impl<'a> AuthValue<'a> {
     /// A parameter by name (case-insensitive), unquoted: `realm`, `nonce`, `username`,
     /// `uri`, `response`, `algorithm`, `cnonce`, `opaque`, `qop`, `nc`, `stale`, `domain`.
     pub fn param(&self, name: &str) -> Option<Cow<'a, str>> {
+        self.raw_pairs().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| unquote(v))
+    }
+
+    /// All parameters in order, values unquoted.
+    pub fn params(&self) -> impl Iterator<Item = AuthParam<'a>> + 'a {
+        self.raw_pairs().map(|(name, value)| AuthParam { name, value: unquote(value) })
+    }
+
+    /// A parameter name given more than once (case-insensitive), if any. RFC 7235 §2.1: each
+    /// parameter name MUST only occur once, so a verifier refuses such credentials rather than
+    /// pick one of the values.
+    pub fn repeated_param(&self) -> Option<&'a str> {
+        let mut names: Vec<&'a str> = self.raw_pairs().map(|(name, _)| name).collect();
+        let folded = |s: &'a str| s.bytes().map(|c| c.to_ascii_lowercase());
+        names.sort_unstable_by(|a, b| folded(a).cmp(folded(b)));
+        names.windows(2).find_map(|pair| match pair {
+            [a, b] if a.eq_ignore_ascii_case(b) => Some(*a),
+            _ => None,
+        })
+    }
+
+    /// `(name, value as written)` of each parameter, trimmed.
+    fn raw_pairs(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         split(self.params, Sep::Comma)
             .filter_map(Result::ok)
             .filter_map(|p| p.split_once('='))
-            .find(|(n, _)| trim(n).eq_ignore_ascii_case(name))
-            .map(|(_, v)| unquote(trim(v)))
+            .map(|(n, v)| (trim(n), trim(v)))
     }
 
     /// All parameters, raw.
@@ -100,5 +131,21 @@ mod tests {
         assert!(AuthValue::parse(r#"Digest realm="x"#).is_err());
         assert!(AuthValue::parse("Digest realm").is_err());
         assert!(AuthValue::parse("").is_err());
+    }
+
+    #[test]
+    fn params_in_order_unquoted_and_repeated_names_found() {
+        let d = AuthValue::parse(r#"Digest username="bo\"b", NC=00000001 , qop=auth, nc=00000002"#).expect("valid");
+        let params: Vec<(&str, String)> = d.params().map(|p| (p.name, p.value.into_owned())).collect();
+        assert_eq!(
+            params,
+            [("username", r#"bo"b"#.to_owned()), ("NC", "00000001".into()), ("qop", "auth".into()), ("nc", "00000002".into())]
+        );
+        assert_eq!(d.param("nc").as_deref(), Some("00000001"), "param() answers the first");
+        assert_eq!(d.repeated_param().map(str::to_ascii_lowercase).as_deref(), Some("nc"));
+        let once = AuthValue::parse(r#"Digest realm="a,b", nonce="n", algorithm=MD5"#).expect("valid");
+        assert_eq!(once.repeated_param(), None);
+        assert_eq!(once.params().count(), 3);
+        assert_eq!(AuthValue::parse("Digest").expect("no params").params().count(), 0);
     }
 }
