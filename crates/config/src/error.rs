@@ -161,6 +161,13 @@ pub enum Reason {
         /// The text given.
         prefix: String,
     },
+    /// A problem in `[[zone]]`, `[[transform]]` or `[[search_rule]]`, in the routing crate's words.
+    #[error("{0}")]
+    Routing(causeway_routing::config::ConfigReason),
+    /// `[[route]]` in a file that also has `[[zone]]` or `[[search_rule]]`: two routing tables, neither of
+    /// which would know the other.
+    #[error("[[route]] is the simple form of routing; beside [[zone]] and [[search_rule]] write it as a search rule")]
+    RouteBesideZones,
     /// Two routes with the same matcher; the second could never be chosen.
     #[error("duplicate route: {matcher} is already routed at line {first_line}")]
     DuplicateRoute {

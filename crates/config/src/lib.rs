@@ -23,7 +23,8 @@ use std::path::Path;
 pub use error::{ConfigError, LoadError, NextHopProblem, Reason};
 pub use settings::{
     AdminSettings, CallPolicy, ClientCert, Config, DnsSettings, Limits, Listener, ListenerTls, LogFormat, LogSettings,
-    MutualTls, NextHop, NodeSettings, Outbound, Route, RouteMatch, RouteTable, SecuritySettings, Timers, Transport,
+    MutualTls, NextHop, NodeSettings, Outbound, Route, RouteMatch, RouteTable, Routing, SecuritySettings, Timers,
+    Transport,
 };
 
 /// The example configuration shipped as `examples/causeway.toml`, used by `causeway serve` without `-c`:

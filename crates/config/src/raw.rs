@@ -6,6 +6,7 @@
 
 use causeway_policy::rules::config::PolicyConfig;
 use causeway_policy::security::SecurityConfig;
+use causeway_routing::config::raw::{SearchRuleConfig, TransformConfig, ZoneConfig};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -31,9 +32,18 @@ pub(crate) struct RawConfig {
     /// `[log]`: log level and format.
     #[serde(default)]
     pub(crate) log: RawLog,
-    /// `[[route]]`: the static routing table.
+    /// `[[route]]`: the simple routing table (compiled into zones and search rules).
     #[serde(default, rename = "route")]
     pub(crate) routes: Vec<Spanned<RawRoute>>,
+    /// `[[zone]]`: the edge's zones, in the routing crate's own shape.
+    #[serde(default, rename = "zone")]
+    pub(crate) zones: Vec<Spanned<ZoneConfig>>,
+    /// `[[transform]]`: pre-search alias rewrites.
+    #[serde(default, rename = "transform")]
+    pub(crate) transforms: Vec<Spanned<TransformConfig>>,
+    /// `[[search_rule]]`: where requests go.
+    #[serde(default, rename = "search_rule")]
+    pub(crate) search_rules: Vec<Spanned<SearchRuleConfig>>,
     /// `[policy]`: call policy, in the policy crate's own shape (absent: no call policy).
     pub(crate) policy: Option<PolicyConfig>,
     /// `[security]`: Server header, digest settings, flood guard, in the policy crate's own shape.

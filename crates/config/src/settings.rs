@@ -11,6 +11,7 @@ use causeway_policy::digest::credentials::CredentialTable;
 use causeway_policy::digest::DigestConfig;
 use causeway_policy::flood::FloodConfig;
 use causeway_policy::PolicySet;
+use causeway_routing::RoutingTable;
 
 pub use causeway_sip::Transport;
 
@@ -29,8 +30,11 @@ pub struct Config {
     pub limits: Limits,
     /// `[log]`.
     pub log: LogSettings,
-    /// `[[route]]`.
+    /// `[[route]]`, as written (the routing table below holds them as zones and search rules).
     pub routes: RouteTable,
+    /// `[[zone]]`, `[[transform]]` and `[[search_rule]]` compiled (or `[[route]]` compiled into zones
+    /// and search rules): what the edge routes with.
+    pub routing: Routing,
     /// `[policy]`, `[security]` and `[[credential]]`.
     pub security: SecuritySettings,
     /// `[admin]`: the status endpoint, when configured.
@@ -261,6 +265,41 @@ pub struct SecuritySettings {
 impl Default for SecuritySettings {
     fn default() -> Self {
         Self { policy: CallPolicy::off(), digest: None, flood: FloodConfig::default(), credentials: CredentialTable::default() }
+    }
+}
+
+/// The compiled routing table, shared by every request (`Arc`, swapped whole on reload).
+#[derive(Clone)]
+pub struct Routing {
+    table: Arc<RoutingTable>,
+    /// The table printed: compiled patterns have no equality of their own, so two tables are equal when
+    /// this is.
+    printed: Arc<str>,
+}
+
+impl Routing {
+    pub(crate) fn new(table: RoutingTable) -> Self {
+        let printed = format!("{table:?}").into();
+        Self { table: Arc::new(table), printed }
+    }
+
+    /// The table to route with.
+    pub fn table(&self) -> &Arc<RoutingTable> {
+        &self.table
+    }
+}
+
+impl PartialEq for Routing {
+    fn eq(&self, other: &Self) -> bool {
+        self.printed == other.printed
+    }
+}
+
+impl Eq for Routing {}
+
+impl fmt::Debug for Routing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.table.fmt(f)
     }
 }
 

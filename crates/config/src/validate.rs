@@ -1,6 +1,7 @@
 //! Raw → validated: defaults, ranges, cross-field checks, TLS files, next hops. Every problem is collected
 //! (not only the first) with the span of the value that caused it.
 
+mod routing;
 mod security;
 mod services;
 
@@ -54,19 +55,25 @@ impl<'a> Validator<'a> {
         let timers = self.timers(raw.transaction);
         let limits = self.limits(raw.limits);
         let log = self.log(raw.log);
+        let route_spans: Vec<Range<usize>> = raw.routes.iter().map(Spanned::span).collect();
         let routes = self.routes(raw.routes);
+        let spanned: Vec<(Route, Range<usize>)> = routes.routes.iter().cloned().zip(route_spans).collect();
+        let sections = routing::RawRouting { zones: raw.zones, transforms: raw.transforms, search_rules: raw.search_rules };
+        let routing = self.routing(sections, &spanned);
+        let zones = routing.as_ref().map_or_else(|| vec![causeway_routing::DEFAULT_ZONE], |r| r.table().zone_names());
         let sections = security::RawSecurity { policy: raw.policy, security: raw.security, credentials: raw.credentials };
-        let (security, server_header) = self.security(sections, node_server_header);
+        let (security, server_header) = self.security(sections, node_server_header, &zones);
         let admin = raw.admin.and_then(|a| self.admin(a));
         let dns = self.dns(raw.dns);
         if let Some(value) = server_header {
             node.server_header = value;
         }
-        if self.errors.is_empty() {
-            Ok(Config { node, listeners, outbound, timers, limits, log, routes, security, admin, dns })
-        } else {
-            self.errors.sort_by_key(|e| (e.line, e.column));
-            Err(self.errors)
+        match (self.errors.is_empty(), routing) {
+            (true, Some(routing)) => Ok(Config { node, listeners, outbound, timers, limits, log, routes, routing, security, admin, dns }),
+            _ => {
+                self.errors.sort_by_key(|e| (e.line, e.column));
+                Err(self.errors)
+            }
         }
     }
 

@@ -32,9 +32,9 @@ fn unknown_key_is_rejected_at_its_line() {
 #[test]
 fn unknown_section_is_rejected() {
     assert_eq!(
-        errors(&format!("{LISTENER}[zone]\nname = \"x\"\n")),
-        "t.toml:4:2: unknown field `zone`, expected one of `node`, `listener`, `outbound`, `transaction`, `limits`, \
-         `log`, `route`, `policy`, `security`, `credential`, `admin`, `dns`"
+        errors(&format!("{LISTENER}[zones]\nname = \"x\"\n")),
+        "t.toml:4:2: unknown field `zones`, expected one of `node`, `listener`, `outbound`, `transaction`, `limits`, \
+         `log`, `route`, `zone`, `transform`, `search_rule`, `policy`, `security`, `credential`, `admin`, `dns`"
     );
 }
 

@@ -16,10 +16,6 @@ use crate::error::{ConfigError, Reason};
 use crate::raw::RawCredential;
 use crate::settings::{CallPolicy, SecuritySettings};
 
-/// Zones a policy rule or `trusted_zones` may name. The configuration defines no `[[zone]]` of its own
-/// yet, so the routing engine's implicit default zone is the only one.
-const ZONES: &[&str] = &["default"];
-
 /// The three sections, raw.
 pub(crate) struct RawSecurity {
     pub(crate) policy: Option<PolicyConfig>,
@@ -28,12 +24,14 @@ pub(crate) struct RawSecurity {
 }
 
 impl Validator<'_> {
-    /// Validates the sections; `server_header` is `[node] server_header` with its span, and the result's
-    /// second value is the Server header to use when `[security]` sets one.
+    /// Validates the sections; `server_header` is `[node] server_header` with its span, `zones` the zones a
+    /// policy rule or `trusted_zones` may name, and the result's second value is the Server header to use when
+    /// `[security]` sets one.
     pub(crate) fn security(
         &mut self,
         raw: RawSecurity,
         node_server_header: Option<Range<usize>>,
+        zones: &[&str],
     ) -> (SecuritySettings, Option<String>) {
         let source = SourceText::new(self.file, self.source);
         let policy = match &raw.policy {
@@ -41,7 +39,7 @@ impl Validator<'_> {
             Some(section) => {
                 let base_dir = self.base_dir;
                 let read = |path: &str| std::fs::read_to_string(base_dir.join(path));
-                match PolicySet::from_config(section, source, ZONES, read) {
+                match PolicySet::from_config(section, source, zones, read) {
                     Ok(set) => CallPolicy::new(set),
                     Err(error) => {
                         self.policy_error(&error);
@@ -50,7 +48,7 @@ impl Validator<'_> {
                 }
             }
         };
-        let security = match Security::from_config(&raw.security, source, ZONES) {
+        let security = match Security::from_config(&raw.security, source, zones) {
             Ok(security) => Some(security),
             Err(error) => {
                 self.policy_error(&error);
