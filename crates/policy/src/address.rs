@@ -9,6 +9,8 @@
 
 use std::fmt;
 
+use causeway_sip::uri::escape::unescape;
+
 /// One address (From, P-Asserted-Identity, Request-URI, routed alias), as parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Address {
@@ -128,27 +130,7 @@ impl fmt::Display for Address {
 /// RFC 3261 §19.1.4: escaped and unescaped forms of the user part are equivalent. Bytes that do
 /// not form valid UTF-8 after decoding become U+FFFD, which no digit pattern matches.
 fn percent_decode(raw: &str) -> String {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let decoded = (b == b'%')
-            .then(|| bytes.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match decoded {
-            Some(byte) => {
-                out.push(byte);
-                i += 3;
-            }
-            None => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8_lossy(&unescape(raw)).into_owned()
 }
 
 #[cfg(test)]

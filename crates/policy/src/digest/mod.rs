@@ -18,6 +18,7 @@ pub mod credentials;
 pub mod nonce;
 mod params;
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use subtle::ConstantTimeEq;
@@ -245,7 +246,7 @@ impl DigestAuth {
         let response = p.require("response").map_err(bad)?;
         let algorithm = match p.get("algorithm") {
             None => Algorithm::Md5,
-            Some(token) => Algorithm::from_token(token).ok_or(bad(Malformed::Algorithm))?,
+            Some(token) => Algorithm::from_token(&token).ok_or(bad(Malformed::Algorithm))?,
         };
         if !self.config.algorithms.contains(&algorithm) {
             return Err(bad(Malformed::Algorithm));
@@ -255,7 +256,7 @@ impl DigestAuth {
         }
         let nc_text = p.require("nc").map_err(bad)?;
         let nc = (nc_text.len() == 8)
-            .then(|| u32::from_str_radix(nc_text, 16).ok())
+            .then(|| u32::from_str_radix(&nc_text, 16).ok())
             .flatten()
             .filter(|n| *n > 0)
             .ok_or(bad(Malformed::NonceCount))?;
@@ -263,7 +264,7 @@ impl DigestAuth {
         if cnonce.is_empty() {
             return Err(bad(Malformed::Missing("cnonce")));
         }
-        let given = hex::decode(response).ok().filter(|r| r.len() == algorithm.len()).ok_or(bad(Malformed::Response))?;
+        let given = hex::decode(&*response).ok().filter(|r| r.len() == algorithm.len()).ok_or(bad(Malformed::Response))?;
         if realm != self.config.realm {
             return Err(bad(Malformed::Realm));
         }
@@ -272,8 +273,8 @@ impl DigestAuth {
         }
 
         // The same work whether or not the user exists: derive the dummy HA1 first, always.
-        let dummy = self.dummy_ha1(algorithm, user);
-        let stored = store.ha1(user, realm, algorithm);
+        let dummy = self.dummy_ha1(algorithm, &user);
+        let stored = store.ha1(&user, &realm, algorithm);
         let known = stored.is_some();
         let ha1 = stored.unwrap_or(dummy);
         let ha2 = algorithm.hex(&[request.method.as_bytes(), b":", uri.as_bytes()]);
@@ -292,12 +293,12 @@ impl DigestAuth {
         let correct = bool::from(expected.ct_eq(&given));
 
         if !known {
-            return Ok(AuthOutcome::Unknown { user: user.to_owned() });
+            return Ok(AuthOutcome::Unknown { user: user.into_owned() });
         }
         if !correct {
-            return Ok(AuthOutcome::Wrong { user: user.to_owned() });
+            return Ok(AuthOutcome::Wrong { user: user.into_owned() });
         }
-        let key = match self.nonces.check(now, realm, nonce) {
+        let key = match self.nonces.check(now, &realm, &nonce) {
             NonceCheck::Fresh(key) => key,
             NonceCheck::Expired | NonceCheck::Foreign => return Ok(AuthOutcome::Stale),
         };
@@ -305,7 +306,7 @@ impl DigestAuth {
         if !self.replays.accept(key, nc, now_ms, self.nonces.lifetime_ms()) {
             return Ok(AuthOutcome::Stale);
         }
-        Ok(AuthOutcome::Ok { user: user.to_owned(), algorithm })
+        Ok(AuthOutcome::Ok { user: user.into_owned(), algorithm })
     }
 
     /// HA1 stand-in for unknown users: keyed by the secret, so it matches no password anyone
@@ -324,7 +325,7 @@ impl DigestAuth {
 /// Digest response. RFC 3261 §22.3: a proxy consumes only the values for its own realm; the others
 /// belong to proxies further on and are left alone.
 pub fn credentials_realm(value: &str) -> Option<String> {
-    params::parse(value).ok()?.get("realm").map(str::to_owned)
+    params::parse(value).ok()?.get("realm").map(Cow::into_owned)
 }
 
 /// Escapes a quoted-string body (RFC 3261 §25.1).

@@ -1,6 +1,11 @@
-//! Parsing an Authorization / Proxy-Authorization value (RFC 3261 §25.1 `credentials`,
-//! RFC 7616 §3.4): `Digest` followed by comma-separated `name=value` pairs, values as tokens or
-//! quoted strings. Bounded: at most 4 KiB and 32 parameters, no duplicates.
+//! An Authorization / Proxy-Authorization value (RFC 3261 §25.1 `credentials`, RFC 7616 §3.4),
+//! parsed by causeway-sip's [`AuthValue`] and held to what a verifier accepts: the `Digest` scheme
+//! with at least one parameter (`dig-resp *(COMMA dig-resp)`), at most 4 KiB and 32 parameters,
+//! no parameter twice (RFC 7235 §2.1), no control characters in a value.
+
+use std::borrow::Cow;
+
+use causeway_sip::header::auth::AuthValue;
 
 use super::Malformed;
 
@@ -8,103 +13,39 @@ const MAX_LEN: usize = 4096;
 const MAX_PARAMS: usize = 32;
 
 /// The parameters of a digest response, unvalidated beyond syntax.
-#[derive(Debug, Default)]
-pub(crate) struct Params {
-    pairs: Vec<(String, String)>,
-}
+#[derive(Debug)]
+pub(crate) struct Params<'a>(AuthValue<'a>);
 
-impl Params {
-    pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+impl<'a> Params<'a> {
+    pub(crate) fn get(&self, name: &str) -> Option<Cow<'a, str>> {
+        self.0.param(name)
     }
 
-    pub(crate) fn require(&self, name: &'static str) -> Result<&str, Malformed> {
+    pub(crate) fn require(&self, name: &'static str) -> Result<Cow<'a, str>, Malformed> {
         self.get(name).ok_or(Malformed::Missing(name))
     }
 }
 
-pub(crate) fn parse(value: &str) -> Result<Params, Malformed> {
+pub(crate) fn parse(value: &str) -> Result<Params<'_>, Malformed> {
     if value.len() > MAX_LEN {
         return Err(Malformed::TooLong);
     }
-    let value = value.trim();
-    let (scheme, rest) = value.split_once([' ', '\t']).ok_or(Malformed::NotDigest)?;
-    if !scheme.eq_ignore_ascii_case("Digest") {
+    let auth = AuthValue::parse(value).map_err(|_| Malformed::Syntax)?;
+    if !auth.is_digest() {
         return Err(Malformed::NotDigest);
     }
-    let mut params = Params::default();
-    let mut chars = rest.chars().peekable();
-    loop {
-        skip_space(&mut chars);
-        let mut name = String::new();
-        while let Some(&c) = chars.peek() {
-            if c == '=' || c == ',' || c.is_whitespace() {
-                break;
-            }
-            if !is_token_char(c) {
-                return Err(Malformed::Syntax);
-            }
-            name.push(c.to_ascii_lowercase());
-            chars.next();
-        }
-        if name.is_empty() {
-            return Err(Malformed::Syntax);
-        }
-        skip_space(&mut chars);
-        if chars.next() != Some('=') {
-            return Err(Malformed::Syntax);
-        }
-        skip_space(&mut chars);
-        let value = if chars.peek() == Some(&'"') {
-            chars.next();
-            quoted(&mut chars)?
-        } else {
-            let mut token = String::new();
-            while let Some(&c) = chars.peek().filter(|c| is_token_char(**c)) {
-                token.push(c);
-                chars.next();
-            }
-            token
-        };
-        if params.get(&name).is_some() {
-            return Err(Malformed::Duplicate);
-        }
-        if params.pairs.len() == MAX_PARAMS {
-            return Err(Malformed::TooLong);
-        }
-        params.pairs.push((name, value));
-        skip_space(&mut chars);
-        match chars.next() {
-            None => return Ok(params),
-            Some(',') => {}
-            Some(_) => return Err(Malformed::Syntax),
-        }
+    match auth.params().count() {
+        0 => return Err(Malformed::Syntax),
+        n if n > MAX_PARAMS => return Err(Malformed::TooLong),
+        _ => {}
     }
-}
-
-fn skip_space(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
-    while chars.peek().is_some_and(|c| c.is_whitespace()) {
-        chars.next();
+    if auth.repeated_param().is_some() {
+        return Err(Malformed::Duplicate);
     }
-}
-
-/// RFC 3261 §25.1 quoted-string body after the opening quote, with `\` escapes.
-fn quoted(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<String, Malformed> {
-    let mut out = String::new();
-    loop {
-        match chars.next() {
-            None => return Err(Malformed::Syntax),
-            Some('"') => return Ok(out),
-            Some('\\') => out.push(chars.next().ok_or(Malformed::Syntax)?),
-            Some(c) if c.is_control() => return Err(Malformed::Syntax),
-            Some(c) => out.push(c),
-        }
+    if auth.params().any(|p| p.value.chars().any(char::is_control)) {
+        return Err(Malformed::Syntax);
     }
-}
-
-/// RFC 3261 §25.1 `token` characters.
-fn is_token_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "-.!%*_+`'~".contains(c)
+    Ok(Params(auth))
 }
 
 #[cfg(test)]
@@ -113,12 +54,11 @@ mod tests {
 
     #[test]
     fn parses_tokens_quoted_strings_and_escapes() {
-        let p = parse(r#"Digest username="bo\"b", realm="r", nc=00000001 ,qop=auth, algorithm="SHA-256""#);
-        let p = p.unwrap_or_default();
-        assert_eq!(p.get("username"), Some("bo\"b"));
-        assert_eq!(p.get("nc"), Some("00000001"));
-        assert_eq!(p.get("qop"), Some("auth"));
-        assert_eq!(p.get("algorithm"), Some("SHA-256"));
+        let p = parse(r#"Digest username="bo\"b", realm="r", nc=00000001 ,qop=auth, algorithm="SHA-256""#).expect("valid");
+        assert_eq!(p.get("username").as_deref(), Some("bo\"b"));
+        assert_eq!(p.get("nc").as_deref(), Some("00000001"));
+        assert_eq!(p.get("qop").as_deref(), Some("auth"));
+        assert_eq!(p.get("algorithm").as_deref(), Some("SHA-256"));
     }
 
     #[test]
@@ -138,5 +78,12 @@ mod tests {
         assert_eq!(parse(&format!("Digest a=\"{}\"", "x".repeat(5000))).err(), Some(Malformed::TooLong));
         let many: Vec<String> = (0..40).map(|i| format!("p{i}=1")).collect();
         assert_eq!(parse(&format!("Digest {}", many.join(","))).err(), Some(Malformed::TooLong));
+    }
+
+    #[test]
+    fn refuses_control_characters_in_values() {
+        assert_eq!(parse("Digest username=\"bo\u{7}b\"").err(), Some(Malformed::Syntax));
+        assert_eq!(parse("Digest username=\"bo\\\rb\"").err(), Some(Malformed::Syntax));
+        assert!(parse("Digest username=\"bo b\"").is_ok());
     }
 }
