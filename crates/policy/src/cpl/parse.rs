@@ -171,6 +171,17 @@ impl<'a, 'input> Parser<'a, 'input> {
         }
     }
 
+    /// An output that may stand once in its parent (`<incoming>`, `<success>`, `<busy>`, …): its
+    /// content goes into `slot`; a second one is [`CplError::Duplicate`].
+    fn output_once(&mut self, slot: &mut Option<Next>, child: XmlNode<'_, 'input>, depth: usize) -> Result<(), CplError> {
+        if slot.is_some() {
+            return Err(CplError::Duplicate { at: self.at(child), element: child.tag_name().name().to_owned() });
+        }
+        self.check_attrs(child, &[], &[])?;
+        *slot = Some(self.content(child, depth)?);
+        Ok(())
+    }
+
     pub(crate) fn push(&mut self, el: XmlNode<'_, '_>, element: &'static str, kind: NodeKind) -> Result<NodeId, CplError> {
         if self.nodes.len() >= MAX_NODES {
             return Err(CplError::TooManyNodes { at: self.at(el), limit: MAX_NODES });
@@ -206,11 +217,7 @@ impl<'a, 'input> Parser<'a, 'input> {
                 (Ns::Taa, "routed") => &mut routed,
                 _ => return Err(self.unexpected(child, "the top level of <cpl>")),
             };
-            if slot.is_some() {
-                return Err(CplError::Duplicate { at: self.at(child), element: child.tag_name().name().to_owned() });
-            }
-            self.check_attrs(child, &[], &[])?;
-            *slot = Some(self.content(child, 0)?);
+            self.output_once(slot, child, 0)?;
         }
         if incoming.is_none() && outgoing.is_none() && routed.is_none() {
             return Err(CplError::NoAction { at: self.at(root) });
@@ -272,11 +279,7 @@ impl<'a, 'input> Parser<'a, 'input> {
                 (Ns::Cpl, "failure") => &mut failure,
                 _ => return Err(self.unexpected(child, "<lookup> (expected success, notfound or failure)")),
             };
-            if slot.is_some() {
-                return Err(CplError::Duplicate { at: self.at(child), element: child.tag_name().name().to_owned() });
-            }
-            self.check_attrs(child, &[], &[])?;
-            *slot = Some(self.content(child, depth)?);
+            self.output_once(slot, child, depth)?;
         }
         let kind = NodeKind::Lookup {
             source,
@@ -317,11 +320,7 @@ impl<'a, 'input> Parser<'a, 'input> {
                 (Ns::Cpl, "default") => &mut outputs.default,
                 _ => return Err(self.unexpected(child, "<proxy> (expected busy, noanswer, redirection, failure or default)")),
             };
-            if slot.is_some() {
-                return Err(CplError::Duplicate { at: self.at(child), element: child.tag_name().name().to_owned() });
-            }
-            self.check_attrs(child, &[], &[])?;
-            *slot = Some(self.content(child, depth)?);
+            self.output_once(slot, child, depth)?;
         }
         self.push(el, "proxy", NodeKind::Proxy { timeout, recurse, ordering, outputs })
     }
