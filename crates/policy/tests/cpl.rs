@@ -72,6 +72,11 @@ fn load_errors_name_the_line() {
             "policy.cpl:3:1: subaction \"a\" is already defined at policy.cpl:2:1"),
         (format!("{HEAD}\n<taa:routed>\n<taa:rule-switch><taa:rule message-regex=\".*\"/></taa:rule-switch>\n</taa:routed></cpl>"),
             "policy.cpl:3:18: attribute `message-regex` is not supported"),
+        (format!("{HEAD}\n<incoming><proxy/></incoming>\n<incoming><proxy/></incoming>\n</cpl>"),
+            "policy.cpl:3:1: <incoming> given twice"),
+        (incoming("<proxy>\n<busy><reject status=\"486\"/></busy>\n<busy/>\n</proxy>"), "policy.cpl:5:1: <busy> given twice"),
+        (incoming("<lookup source=\"registration\">\n<success><proxy/></success>\n<success/>\n</lookup>"),
+            "policy.cpl:5:1: <success> given twice"),
     ];
     for (text, expected) in cases {
         let e = refused(&text);
