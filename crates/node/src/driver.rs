@@ -9,10 +9,11 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use causeway_io::{BindError, BoundListener, Event, Io, Outbound, SendError};
-use causeway_proxy::{Core, FlowId, Inbound, ListenerConfig, StaticRoutes, Transmit, TransportFailure};
+use causeway_proxy::{Core, FlowId, Inbound, ListenerConfig, Transmit, TransportFailure};
 use tokio::sync::watch;
 
 use crate::dns::Dns;
+use crate::routing::NodeLocator;
 use crate::settings::NodeConfig;
 use crate::stats::{CoreStats, NodeStats, StatsHandle};
 
@@ -33,7 +34,7 @@ pub enum BuildError {
 /// A bound, ready node: sockets open, core built. [`Node::run`] drives it.
 pub struct Node {
     io: Io,
-    core: Core<StaticRoutes>,
+    core: Core<NodeLocator>,
     stats: watch::Sender<CoreStats>,
     /// The core's DNS lookups in flight.
     dns: Dns,
@@ -51,15 +52,17 @@ impl Node {
             .iter()
             .map(|l| ListenerConfig { advertised_host: config.advertised_host.clone(), ..ListenerConfig::new(l.transport, l.local) })
             .collect();
-        if let Some(table) = &config.routing {
-            for fqdn in table.zones().filter_map(|z| z.local_fqdn.clone()) {
-                if !proxy.domains.contains(&fqdn) {
-                    proxy.domains.push(fqdn);
-                }
-            }
-        }
+        proxy.domains = crate::routing::domains(&proxy.domains, config.routing.as_ref());
         let seed = config.seed.unwrap_or_else(rand::random);
-        let mut core = Core::new(proxy, config.routes, seed)?;
+        let locator = crate::routing::locator(
+            config.routing.as_ref(),
+            config.routes,
+            config.zoom_repair,
+            &proxy.listeners,
+            &proxy.domains,
+            seed,
+        );
+        let mut core = Core::new(proxy, locator, seed)?;
         if let Some(table) = &config.routing {
             core.monitor_peers(now(), table);
         }

@@ -7,16 +7,18 @@
 //! It holds no SIP logic and no socket code of its own: everything it does is conversion and scheduling.
 //!
 //! Main types: [`Node`] (`build`, `listeners`, `run`), [`NodeConfig`], [`NodeStats`] / [`StatsHandle`],
-//! [`shutdown_signal`].
+//! [`shutdown_signal`], [`edge_router`] (the routing engine a node builds, for `causeway locate`).
 
 mod dns;
 mod driver;
+mod routing;
 mod settings;
 mod signal;
 mod stats;
 
 pub use dns::DnsConfig;
 pub use driver::{BuildError, Node};
+pub use routing::edge_router;
 pub use settings::NodeConfig;
 pub use signal::shutdown_signal;
 pub use stats::{NodeStats, StatsHandle};

@@ -4,7 +4,8 @@ use causeway_config as cfg;
 use causeway_io::{ClientAuth, ClientCert, ClientConfig, IoConfig, Limits, ListenerConfig, TlsServerConfig};
 use std::sync::Arc;
 
-use causeway_proxy::{NextHop, ProxyConfig, RouteMatch, StaticRoute, StaticRoutes, Timers};
+use causeway_proxy::edge::ZoomRepair;
+use causeway_proxy::{ProxyConfig, StaticRoute, StaticRoutes, Timers};
 use causeway_routing::RoutingTable;
 
 use crate::dns::DnsConfig;
@@ -20,15 +21,19 @@ pub struct NodeConfig {
     pub proxy: ProxyConfig,
     /// Host name written in Via and Record-Route instead of a listener's IP address.
     pub advertised_host: Option<String>,
-    /// The static routing table.
+    /// The static routing table, used only when there is no `routing` table (nodes built in code).
     pub routes: StaticRoutes,
     /// Seed for branch and tag generation; `None` draws one at random (tests fix it to replay a run).
     pub seed: Option<u64>,
     /// Name servers for the core's RFC 3263 lookups (DNS zones, peer host names).
     pub dns: DnsConfig,
-    /// The edge's zones: their peers get OPTIONS keepalive from start-up, and trunk zones' `local_fqdn`
-    /// names this node (OPTIONS to it are answered). `None`: no zones.
+    /// The edge's zones, transforms and search rules: every initial request is routed by them (the
+    /// `routes` are then unused), their peers get OPTIONS keepalive from start-up, and trunk zones'
+    /// `local_fqdn` names this node (OPTIONS to it are answered). Every config file has one. `None`: route
+    /// with `routes`.
     pub routing: Option<Arc<RoutingTable>>,
+    /// The Zoom dial-string repair over the room bookings, run before the transforms (`[meetings]`).
+    pub zoom_repair: Option<ZoomRepair>,
 }
 
 impl NodeConfig {
@@ -42,6 +47,7 @@ impl NodeConfig {
             seed: None,
             dns: DnsConfig::default(),
             routing: None,
+            zoom_repair: None,
         }
     }
 
@@ -74,15 +80,15 @@ impl NodeConfig {
             max_message_bytes: config.limits.max_message_bytes,
             ..ProxyConfig::default()
         };
-        let routes = config.routes.routes.iter().map(route).collect();
         Self {
             io,
             proxy,
             advertised_host: config.node.advertised_host.clone(),
-            routes: StaticRoutes::new(routes),
+            routes: StaticRoutes::default(),
             seed: None,
             dns: DnsConfig { servers: config.dns.servers.clone(), timeout: config.dns.timeout, attempts: config.dns.attempts },
-            routing: None,
+            routing: Some(config.routing.table().clone()),
+            zoom_repair: None,
         }
     }
 }
@@ -105,16 +111,6 @@ fn listener(l: &cfg::Listener) -> ListenerConfig {
     }
 }
 
-fn route(r: &cfg::Route) -> StaticRoute {
-    let matcher = match &r.matcher {
-        cfg::RouteMatch::Domain(domain) => RouteMatch::Domain(domain.clone()),
-        cfg::RouteMatch::Prefix(prefix) => RouteMatch::UserPrefix(prefix.clone()),
-        cfg::RouteMatch::Default => RouteMatch::Default,
-    };
-    let next_hop = NextHop { transport: r.next_hop.transport, address: r.next_hop.address, flow: None };
-    StaticRoute { matcher, next_hop }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,17 +118,17 @@ mod tests {
     use causeway_sip::Transport;
 
     #[test]
-    fn builtin_example_becomes_udp_and_tcp_listeners_and_a_default_route() {
+    fn builtin_example_becomes_udp_and_tcp_listeners_and_a_routing_table_with_its_default_route() {
         let config = cfg::Config::builtin().expect("the built-in example is valid");
         let node = NodeConfig::from_config(&config);
         let kinds: Vec<_> = node.io.listeners.iter().map(|l| (l.addr, matches!(l.kind, ListenerKind::Udp))).collect();
         let addr = "127.0.0.1:5060".parse().expect("addr");
         assert_eq!(kinds, [(addr, true), (addr, false)]);
-        let default = StaticRoute {
-            matcher: RouteMatch::Default,
-            next_hop: NextHop { transport: Transport::Udp, address: "127.0.0.1:5080".parse().expect("addr"), flow: None },
-        };
-        assert_eq!(node.routes.routes(), [default]);
+        let table = node.routing.as_ref().expect("a config file always has a routing table");
+        let zone = table.zone("route-default").expect("the [[route]] default = true zone");
+        let peers: Vec<_> = zone.peers.iter().map(|p| (p.key(), p.transport)).collect();
+        assert_eq!(peers, [("127.0.0.1:5080".to_owned(), Transport::Udp)]);
+        assert!(node.routes.routes().is_empty(), "the static table is not used");
         assert_eq!(node.proxy.server.as_deref(), Some("Causeway"));
         assert_eq!(node.io.limits.max_message_size, config.limits.max_message_bytes);
         assert_eq!(node.proxy.timers.timer_c, config.timers.timer_c);
