@@ -265,6 +265,19 @@ impl Io {
         self.table.alias(flow, sent_by)
     }
 
+    /// Keeps a connection to `target` open from now on, reconnecting after failures, with CRLF keep-alives
+    /// (RFC 5626 §4.4.1); the peer may send requests down it like on any flow. Fails at once if `target` is TLS
+    /// and no outbound TLS is configured, or is UDP.
+    pub fn keep_flow(&mut self, target: crate::KeptFlow) -> Result<(), SendError> {
+        let tls = match target.transport {
+            Transport::Tls => Some(self.tls_client.clone().ok_or(SendError::NoTlsClient)?),
+            Transport::Tcp => None,
+            Transport::Udp => return Err(SendError::NoSocket { transport: Transport::Udp, destination: target.destination }),
+        };
+        tokio::spawn(crate::kept::keep(target, tls, self.connect_timeout, Arc::clone(&self.shared)));
+        Ok(())
+    }
+
     /// Stops every listener and connection task. Also happens on drop.
     pub fn shutdown(&self) {
         self.shared.cancel.cancel();

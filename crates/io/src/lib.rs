@@ -14,6 +14,7 @@ mod config;
 mod endpoint;
 mod error;
 mod event;
+mod kept;
 mod listener;
 mod shared;
 mod stream;
@@ -25,4 +26,5 @@ pub use config::{ClientAuth, ClientCert, ClientConfig, IoConfig, Limits, Listene
 pub use endpoint::{Io, IoStatsHandle};
 pub use error::{BindError, SendError, TlsConfigError, TransportErrorKind};
 pub use event::{BoundListener, Event, FlowId, Inbound, Outbound, TransportError};
+pub use kept::KeptFlow;
 pub use shared::IoStats;

@@ -31,6 +31,9 @@ const WRITE_BATCH: usize = 64 * 1024;
 const WRITE_TIMEOUT: Duration = Duration::from_secs(32);
 /// RFC 5626 §3.5.1: a ping is a double CRLF, the pong a single CRLF.
 const PONG: &[u8] = b"\r\n";
+const PING: &[u8] = b"\r\n\r\n";
+/// RFC 5626 §4.4.1: "If a pong is not received within 10 seconds after sending a ping … the flow has failed."
+const PONG_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Who a connection task is talking to.
 pub(crate) struct Peer {
@@ -41,7 +44,7 @@ pub(crate) struct Peer {
 
 /// Why a connection task stopped.
 #[derive(Debug)]
-enum End {
+pub(crate) enum End {
     PeerClosed,
     Idle,
     Oversize,
@@ -70,7 +73,7 @@ pub(crate) async fn serve_accepted(
             if shared.notes.send(opened).await.is_err() {
                 return;
             }
-            run(tcp, local, &who, None, queue, &shared).await
+            run(tcp, local, &who, None, queue, &shared, None).await
         }
         Some(acceptor) => {
             let handshake = timeout(shared.limits.tls_handshake_timeout, acceptor.accept(tcp)).await;
@@ -83,7 +86,7 @@ pub(crate) async fn serve_accepted(
             if shared.notes.send(opened).await.is_err() {
                 return;
             }
-            run(stream, local, &who, names, queue, &shared).await
+            run(stream, local, &who, names, queue, &shared, None).await
         }
     };
     drop(permit);
@@ -99,50 +102,76 @@ pub(crate) async fn serve_outbound(
     queue: mpsc::Receiver<Bytes>,
     shared: Arc<Shared>,
 ) {
+    let end = match open(&who, tls, limit, &shared).await {
+        Ok(opened) => opened.run(&who, queue, &shared, None).await,
+        Err(error) => return report(&who, error, &shared).await,
+    };
+    finish(&who, end, &shared).await;
+}
+
+/// An outbound connection, connected (and TLS-established).
+pub(crate) struct Opened {
+    local: SocketAddr,
+    stream: OpenedStream,
+}
+
+enum OpenedStream {
+    Tcp(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl Opened {
+    /// Serves the connection until it ends; `ping` sends RFC 5626 §4.4.1 keep-alives.
+    pub(crate) async fn run(self, who: &Peer, queue: mpsc::Receiver<Bytes>, shared: &Shared, ping: Option<Duration>) -> End {
+        match self.stream {
+            OpenedStream::Tcp(tcp) => run(tcp, self.local, who, None, queue, shared, ping).await,
+            OpenedStream::Tls(stream) => {
+                let names = stream.get_ref().1.peer_certificates().and_then(|c| c.first()).map(peer_names);
+                run(*stream, self.local, who, names, queue, shared, ping).await
+            }
+        }
+    }
+}
+
+/// Connects to `who.peer` within `limit` (TCP connect, then the TLS handshake if `tls` is given).
+pub(crate) async fn open(
+    who: &Peer,
+    tls: Option<(TlsConnector, Option<Arc<str>>)>,
+    limit: Duration,
+    shared: &Shared,
+) -> Result<Opened, TransportErrorKind> {
     let tcp = match timeout(limit, TcpStream::connect(who.peer)).await {
         Ok(Ok(tcp)) => tcp,
         failed => {
             bump(&shared.counters.connect_failures);
-            let error = match failed {
+            return Err(match failed {
                 Ok(Err(e)) => TransportErrorKind::Connect(e.kind()),
                 _ => TransportErrorKind::ConnectTimeout,
-            };
-            return report(&who, error, &shared).await;
+            });
         }
     };
     bump(&shared.counters.connections_opened);
     let _ = tcp.set_nodelay(true);
-    let Ok(local) = tcp.local_addr() else {
-        return report(&who, TransportErrorKind::Connect(std::io::ErrorKind::NotConnected), &shared).await;
+    let local = tcp.local_addr().map_err(|_| TransportErrorKind::Connect(std::io::ErrorKind::NotConnected))?;
+    let Some((connector, server_name)) = tls else {
+        return Ok(Opened { local, stream: OpenedStream::Tcp(tcp) });
     };
-    let end = match tls {
-        None => run(tcp, local, &who, None, queue, &shared).await,
-        Some((connector, server_name)) => {
-            let name = match &server_name {
-                Some(host) => ServerName::try_from(host.to_string())
-                    .map_err(|_| TransportErrorKind::InvalidServerName(host.to_string())),
-                None => Ok(ServerName::IpAddress(who.peer.ip().into())),
-            };
-            let name = match name {
-                Ok(name) => name,
-                Err(error) => return report(&who, error, &shared).await,
-            };
-            let stream = match timeout(limit, connector.connect(name, tcp)).await {
-                Ok(Ok(stream)) => stream,
-                failed => {
-                    bump(&shared.counters.tls_handshake_failures);
-                    let error = match failed {
-                        Ok(Err(e)) => stream_error(&e, TransportErrorKind::TlsIo),
-                        _ => TransportErrorKind::ConnectTimeout,
-                    };
-                    return report(&who, error, &shared).await;
-                }
-            };
-            let names = stream.get_ref().1.peer_certificates().and_then(|c| c.first()).map(peer_names);
-            run(stream, local, &who, names, queue, &shared).await
+    let name = match &server_name {
+        Some(host) => {
+            ServerName::try_from(host.to_string()).map_err(|_| TransportErrorKind::InvalidServerName(host.to_string()))?
         }
+        None => ServerName::IpAddress(who.peer.ip().into()),
     };
-    finish(&who, end, &shared).await;
+    match timeout(limit, connector.connect(name, tcp)).await {
+        Ok(Ok(stream)) => Ok(Opened { local, stream: OpenedStream::Tls(Box::new(stream)) }),
+        failed => {
+            bump(&shared.counters.tls_handshake_failures);
+            Err(match failed {
+                Ok(Err(e)) => stream_error(&e, TransportErrorKind::TlsIo),
+                _ => TransportErrorKind::ConnectTimeout,
+            })
+        }
+    }
 }
 
 /// A TLS error (handshake failure, alert) if `e` carries one, else `other(kind)`.
@@ -153,12 +182,12 @@ fn stream_error(e: &std::io::Error, other: fn(std::io::ErrorKind) -> TransportEr
     }
 }
 
-async fn report(who: &Peer, error: TransportErrorKind, shared: &Shared) {
+pub(crate) async fn report(who: &Peer, error: TransportErrorKind, shared: &Shared) {
     tracing::debug!(peer = %who.peer, transport = %who.transport, %error, "connection failed");
     let _ = shared.notes.send(Note::Closed { flow: who.flow, error: Some(error) }).await;
 }
 
-async fn finish(who: &Peer, end: End, shared: &Shared) {
+pub(crate) async fn finish(who: &Peer, end: End, shared: &Shared) {
     tracing::debug!(peer = %who.peer, flow = %who.flow, ?end, "connection closed");
     let error = match end {
         End::Write(kind) => {
@@ -197,6 +226,7 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     names: Option<Arc<[String]>>,
     mut queue: mpsc::Receiver<Bytes>,
     shared: &Shared,
+    ping: Option<Duration>,
 ) -> End {
     let limits = &shared.limits;
     let (mut rd, mut wr) = tokio::io::split(stream);
@@ -207,6 +237,13 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     let write_limit = WRITE_TIMEOUT.min(limits.idle_timeout);
     let idle = tokio::time::sleep(limits.idle_timeout);
     tokio::pin!(idle);
+    // RFC 5626 §4.4.1: a ping every `ping`; the pong must come within PONG_TIMEOUT.
+    let far = Duration::from_secs(86_400 * 365);
+    let next_ping = tokio::time::sleep(ping.unwrap_or(far));
+    tokio::pin!(next_ping);
+    let pong_due = tokio::time::sleep(far);
+    tokio::pin!(pong_due);
+    let mut awaiting_pong = false;
     loop {
         if buf.capacity() - buf.len() < READ_CHUNK / 2 {
             buf.reserve(READ_CHUNK);
@@ -214,6 +251,19 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
         tokio::select! {
             () = &mut cancelled => return End::Cancelled,
             () = &mut idle => return End::Idle,
+            () = &mut next_ping, if ping.is_some() => {
+                if let Err(kind) = write_all(&mut wr, PING, write_limit).await {
+                    return End::Write(kind);
+                }
+                next_ping.as_mut().reset(Instant::now() + ping.unwrap_or(far));
+                if !awaiting_pong {
+                    awaiting_pong = true;
+                    pong_due.as_mut().reset(Instant::now() + PONG_TIMEOUT);
+                }
+            }
+            () = &mut pong_due, if awaiting_pong => {
+                return End::Read(TransportErrorKind::Read(std::io::ErrorKind::TimedOut));
+            }
             read = rd.read_buf(&mut buf) => {
                 match read {
                     Ok(0) => return End::PeerClosed,
@@ -231,9 +281,11 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                     flow: Some(who.flow),
                     tls_peer_names: names.clone(),
                 };
-                if let Some(end) = deframe(&mut buf, &mut wr, inbound, shared).await {
+                let mut pong = false;
+                if let Some(end) = deframe(&mut buf, &mut wr, inbound, shared, &mut pong).await {
                     return end;
                 }
+                awaiting_pong &= !pong;
             }
             queued = queue.recv() => {
                 let Some(first) = queued else { return End::Released };
@@ -253,6 +305,7 @@ async fn deframe<W: AsyncWrite + Unpin>(
     wr: &mut W,
     template: Inbound,
     shared: &Shared,
+    pong: &mut bool,
 ) -> Option<End> {
     let max = shared.framing.max_message_bytes;
     loop {
@@ -260,6 +313,7 @@ async fn deframe<W: AsyncWrite + Unpin>(
             Ok(Frame::NeedMore) => return (buf.len() > max).then_some(End::Oversize),
             Ok(Frame::KeepAlive { len, ping }) => {
                 buf.advance(len);
+                *pong |= !ping;
                 if ping {
                     bump(&shared.counters.keepalive_pongs);
                     if let Err(e) = write_all(wr, PONG, WRITE_TIMEOUT.min(shared.limits.idle_timeout)).await {
@@ -273,9 +327,9 @@ async fn deframe<W: AsyncWrite + Unpin>(
                 }
                 let bytes = buf.split_to(len).freeze();
                 bump(&shared.counters.stream_received);
-                shared.reserve_stream(len);
-                let inbound = Inbound { bytes, ..template.clone() };
                 // Waiting here is TCP back-pressure: the peer is not read while the driver is behind.
+                shared.reserve(len).await;
+                let inbound = Inbound { bytes, ..template.clone() };
                 if shared.notes.send(Note::Message(inbound)).await.is_err() {
                     return Some(End::Released);
                 }
