@@ -61,6 +61,8 @@ pub struct Core<L = StaticRoutes> {
     pub(crate) monitor: Option<PeerMonitor>,
     /// DNS lookups waiting for the I/O layer ([`Core::poll_resolve`]).
     pub(crate) lookups: Lookups,
+    /// The edge's protections, once [`Core::with_security`] ran.
+    pub(crate) security: Option<Box<crate::security::Security>>,
     next_generation: u32,
     next_timeout: Option<Instant>,
     limits: ParseLimits,
@@ -103,6 +105,7 @@ impl<L: Locator> Core<L> {
             scratch: Scratch::default(),
             monitor: None,
             lookups: Lookups::default(),
+            security: None,
             next_generation: 0,
             next_timeout: None,
             limits: ParseLimits { max_message_bytes: config.max_message_bytes, ..ParseLimits::default() },
@@ -137,6 +140,10 @@ impl<L: Locator> Core<L> {
             tls_peer_names: inbound.tls_peer_names,
             listener: self.identity.arrival(inbound.local, inbound.transport),
         };
+        if !self.screen(now, &inbound.bytes, &arrival) {
+            return;
+        }
+        self.note_flow(&arrival);
         let raw = inbound.bytes.clone();
         match Message::parse_with(inbound.bytes, &self.limits) {
             Err(error) => self.on_malformed(now, &raw, &error, &arrival),
@@ -236,6 +243,7 @@ impl<L: Locator> Core<L> {
             }
             _ => {
                 let Some(arrival) = self.arrival.clone() else { return };
+                let mut gate = self.lend_gate(now);
                 let phases = Phases {
                     identity: &self.identity,
                     locator: &ContactsFirst { now, agent, locator: &self.locator },
@@ -243,7 +251,9 @@ impl<L: Locator> Core<L> {
                     record_route: self.config.record_route,
                     health: self.health(),
                 };
-                match phases.decide(&msg, &arrival) {
+                let decision = phases.decide(&msg, &arrival, Some(&mut gate));
+                self.return_gate(gate);
+                match decision {
                     Decision::Reply(reply) => self.reply_stateless(&msg, &arrival, &reply),
                     Decision::OptionsOk => self.reply_options(&msg, &arrival),
                     Decision::Drop => self.counters.dropped += 1,

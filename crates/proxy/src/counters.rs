@@ -118,6 +118,8 @@ pub struct Counters {
     pub transactions_alive: u64,
     /// Proxied requests (response contexts, RFC 3261 §16.7) alive now.
     pub contexts_alive: u64,
+    /// The edge's protections: flood drops, bans, challenges, call policy per rule.
+    pub security: crate::security::SecurityCounters,
 }
 
 #[cfg(test)]

@@ -69,7 +69,9 @@ mod proxying;
 mod ratelog;
 mod reply;
 mod response;
+mod security;
 mod stateless;
+mod traversal;
 
 pub use crate::core::Core;
 pub use agent::{Agent, Arrived, NoAgent};
@@ -77,6 +79,7 @@ pub use api::{FlowId, Inbound, Transmit, TransportFailure};
 pub use config::{ConfigError, ListenerConfig, ProxyConfig, Timers, MIN_TIMER_C};
 pub use counters::{CodeCounts, Counters, MethodCounts};
 pub use dns::{Resolve, ResolveId, MAX_PENDING};
+pub use security::{Clearance, SecurityConfig, SecurityCounters};
 pub use locate::{
     direct_next_hop, LocateError, Locator, NextHop, RequestCtx, RouteMatch, StaticRoute, StaticRoutes, Target, TargetOptions,
 };

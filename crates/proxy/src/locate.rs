@@ -87,6 +87,10 @@ pub struct RequestCtx<'a> {
     /// Peer keepalive state and the addresses peer host names resolved to, when the core
     /// monitors peers ([`crate::Core::monitor_peers`]); `None` otherwise.
     pub health: Option<&'a HealthSnapshot>,
+    /// The request's zone, authentication and call-policy verdict, when the core runs the
+    /// edge's security phases ([`crate::Core::with_security`]): a locator routes with this
+    /// zone and authentication rather than working them out again. `None` otherwise.
+    pub clearance: Option<&'a crate::Clearance>,
 }
 
 /// Why a request cannot be located; each maps to the final response sent upstream.
@@ -267,6 +271,7 @@ mod tests {
             uri_is_ours: ours,
             route,
             health: None,
+            clearance: None,
         };
         t.locate(&msg, &ctx)
     }

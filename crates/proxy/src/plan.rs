@@ -22,6 +22,7 @@ use crate::context::Peer;
 use crate::core::reply_peer;
 use crate::identity::{flow_of, Identity};
 use crate::locate::{direct_next_hop, LocateError, Locator, RequestCtx, Target};
+use crate::security::{Gate, GateOutcome};
 
 /// Where a message came from.
 #[derive(Debug, Clone)]
@@ -156,8 +157,9 @@ pub(crate) fn loop_hash(ids: &BranchGenerator, msg: &Message, via: &Via<'_>) -> 
 }
 
 impl<L: Locator> Phases<'_, L> {
-    /// Run the phases for `msg`.
-    pub(crate) fn decide(&self, msg: &Message, arrival: &Arrival) -> Decision {
+    /// Run the phases for `msg`; `gate` holds the edge's security phases (`None`: the ACK
+    /// path, which they never check).
+    pub(crate) fn decide(&self, msg: &Message, arrival: &Arrival, gate: Option<&mut Gate>) -> Decision {
         let Some(method) = msg.method() else { return Decision::Drop };
         let is_ack = *method == Method::Ack;
         let refuse = |reply: LocalReply| if is_ack { Decision::Drop } else { Decision::Reply(reply) };
@@ -222,6 +224,18 @@ impl<L: Locator> Phases<'_, L> {
             return Decision::OptionsOk;
         }
         let in_dialog = to_tag.is_some();
+        // Authentication and call policy (security/mod.rs) for every request but an ACK or one
+        // that follows our Record-Route inside a dialog.
+        let follows_our_record_route = in_dialog && (own_routes > 0 || strict_uri.is_some());
+        let clearance = match gate.filter(|_| !is_ack && !follows_our_record_route) {
+            None => None,
+            Some(gate) => match gate.check(msg, arrival, &uri) {
+                GateOutcome::Unchecked => None,
+                GateOutcome::Cleared(clearance) => Some(clearance),
+                GateOutcome::Refused(reply) => return Decision::Reply(reply),
+                GateOutcome::Drop => return Decision::Drop,
+            },
+        };
         let fallback = egress_listener.and_then(|i| self.identity.listener(i)).map_or(Transport::Udp, |l| l.transport);
         // §16.6 steps 6-7: a Route, or an in-dialog target given as an address, is the next hop.
         let direct = match (&next_route, uri.as_sip()) {
@@ -229,7 +243,7 @@ impl<L: Locator> Phases<'_, L> {
             (None, Some(target)) if in_dialog && !uri_is_ours => direct_next_hop(target, fallback),
             _ => None,
         };
-        let targets: Vec<Target> = match direct {
+        let mut targets: Vec<Target> = match direct {
             Some(mut next_hop) => {
                 next_hop.flow = flow_hint;
                 vec![Target::to(next_hop)]
@@ -245,6 +259,7 @@ impl<L: Locator> Phases<'_, L> {
                     uri_is_ours,
                     route: next_route,
                     health: self.health,
+                    clearance: clearance.as_deref(),
                 };
                 match self.locator.locate(msg, &ctx) {
                     Ok(t) if !t.is_empty() => t,
@@ -253,6 +268,9 @@ impl<L: Locator> Phases<'_, L> {
                 }
             }
         };
+        if let Some(clearance) = &clearance {
+            clearance.strip_untrusted_identity(msg, &mut targets);
+        }
         Decision::Forward(ForwardPlan {
             loop_hash: hash,
             strict_uri,

@@ -27,7 +27,12 @@ impl<L: Locator> Core<L> {
         if is_invite {
             // §16.2 / §17.2.1: a stateful proxy answers an INVITE with 100 at once, so the
             // caller stops retransmitting while we look for the callee.
-            if let Ok(trying) = ResponseBuilder::new(&request, StatusCode::TRYING).build() {
+            let mut trying = ResponseBuilder::new(&request, StatusCode::TRYING);
+            if let Some(server) = &self.config.server {
+                // Every response we originate names us, without a version (RFC 3261 §20.35).
+                trying = trying.header("Server", server);
+            }
+            if let Ok(trying) = trying.build() {
                 if self.txns.respond_bytes(now, server, StatusCode::TRYING, trying.into_bytes()).is_ok() {
                     self.counters.responses_sent.add(StatusCode::TRYING);
                 }

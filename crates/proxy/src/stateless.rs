@@ -31,7 +31,7 @@ impl<L: Locator> Core<L> {
             record_route: false,
             health: self.health(),
         };
-        let plan = match phases.decide(request, &arrival) {
+        let plan = match phases.decide(request, &arrival, None) {
             Decision::Forward(plan) => plan,
             Decision::Reply(_) | Decision::OptionsOk | Decision::Drop => {
                 self.counters.dropped += 1;

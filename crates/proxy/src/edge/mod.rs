@@ -117,9 +117,13 @@ impl EdgeRouter {
                 &assumed_up
             }
         };
-        let classified = match dry_run.and_then(|d| d.zone.as_deref()) {
-            Some(zone) => causeway_routing::classify::assume(&self.table, zone),
-            None => None,
+        // The core's security phases, when they run, have classified and authenticated the
+        // request already (digest included): route with their verdict.
+        let cleared = ctx.clearance.filter(|_| dry_run.is_none());
+        let classified = match (cleared, dry_run.and_then(|d| d.zone.as_deref())) {
+            (Some(clearance), _) => Some(clearance.zone().clone()),
+            (None, Some(zone)) => causeway_routing::classify::assume(&self.table, zone),
+            (None, None) => None,
         };
         let classified = classified.unwrap_or_else(|| {
             let input = ClassifyInput {
@@ -130,10 +134,12 @@ impl EdgeRouter {
             };
             classify(&input, &self.table, health)
         });
-        let authentication = match (dry_run.and_then(|d| d.authenticated), authenticate(&classified, &self.table)) {
-            (Some(given), _) => causeway_routing::auth::assume(&classified, &self.table, given),
-            (None, AuthRequirement::Decided(a)) => a,
-            (None, AuthRequirement::CheckCredentials(_)) => {
+        let given = dry_run.and_then(|d| d.authenticated);
+        let authentication = match (cleared, given, authenticate(&classified, &self.table)) {
+            (Some(clearance), _, _) => clearance.authentication().clone(),
+            (None, Some(given), _) => causeway_routing::auth::assume(&classified, &self.table, given),
+            (None, None, AuthRequirement::Decided(a)) => a,
+            (None, None, AuthRequirement::CheckCredentials(_)) => {
                 let outcome = Err(LocateError::Rejected { status: StatusCode::FORBIDDEN });
                 return EdgeDecision { classified, decision: None, outcome };
             }

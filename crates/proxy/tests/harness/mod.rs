@@ -83,6 +83,12 @@ impl<L: Locator> Sim<L> {
         Self { core, t0, now: t0, sent: Vec::new() }
     }
 
+    /// The same simulation with the edge's security phases on from its start time.
+    pub fn with_security(self, security: causeway_proxy::SecurityConfig) -> Self {
+        let Self { core, t0, now, sent } = self;
+        Self { core: core.with_security(t0, security), t0, now, sent }
+    }
+
     fn collect(&mut self) {
         while let Some(t) = self.core.poll_transmit() {
             self.sent.push(t);
