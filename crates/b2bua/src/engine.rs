@@ -6,22 +6,36 @@
 //! node calls [`B2bua::handle_timeout`] when [`B2bua::poll_timeout`] says, reports failed sends
 //! with [`B2bua::handle_transport_error`], and after every call drains [`B2bua::poll_transmit`]
 //! into the sockets and [`B2bua::poll_event`] into the store.
+//!
+//! What the engine keeps (the rest goes to the proxy core):
+//! - REGISTER whose Request-URI names a cluster FQDN, the realm or this node;
+//! - a new INVITE from a registered device's flow, or to a cluster FQDN (in the Request-URI or
+//!   the topmost Route that is not this node, flow F2) or a `tel:` URI — unless it is addressed
+//!   to a device's own address of record, which the location service forks to;
+//! - requests in its dialogs (Request-URI = one of its Contacts), ACK and CANCEL of its INVITE
+//!   server transactions, and responses to its requests (its Via branch).
 
-use std::collections::{HashSet, VecDeque};
-use std::net::SocketAddr;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
-use causeway_callctl::Cluster;
-use causeway_proxy::{Agent, Arrived, FlowId, NextHop, RequestCtx, Target, Transmit, TransportFailure};
-use causeway_sip::build::ResponseBuilder;
-use causeway_sip::{Message, Method, StatusCode, Transport, Uri};
+use causeway_callctl::{CallInfo, CallRecord, CdrBuilder, Cluster, DualRingSwitches, SnrCall};
+use causeway_proxy::{Agent, Arrived, NextHop, RequestCtx, Target, Transmit, TransportFailure};
+use causeway_sip::{Message, Method, StatusCode, Uri};
 use causeway_txn::{Event as TxnEvent, TransactionTable, TxnConfig, TxnId};
+use slab::Slab;
 
+use crate::call::start::{decide, unsupported, Now, Source, Start};
+use crate::call::{parse_token, token, Call, CallKey, Caller, Cx, Side};
 use crate::clock::WallClock;
 use crate::config::{B2buaConfig, ConfigError};
+use crate::dialog::{Dialog, Hop};
 use crate::ids::{Ids, BRANCH_PREFIX};
-use crate::registrar::{BindingRecord, Flow, Refusal, Registrar};
+use crate::local::Locals;
+use crate::net::{Answer, Client, Net, Peer};
+use crate::registrar::{BindingRecord, Flow, Registrar};
+use crate::zones::Zones;
 
 /// What the node must persist.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,49 +47,44 @@ pub enum Event {
         /// Its bindings.
         bindings: Vec<BindingRecord>,
     },
-}
-
-/// Where a transaction sends: the `P` of the transaction table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Peer {
-    pub(crate) transport: Transport,
-    pub(crate) local: SocketAddr,
-    pub(crate) destination: SocketAddr,
-    pub(crate) flow: Option<FlowId>,
-}
-
-impl Peer {
-    fn transmit(self, bytes: bytes::Bytes) -> Transmit {
-        Transmit { bytes, transport: self.transport, local: self.local, destination: self.destination, flow: self.flow }
-    }
+    /// A call ended: its record, complete (write it durably).
+    CallRecord(Box<CallRecord>),
+    /// The dual-ringing overrides are now exactly these (user id, on).
+    DualRing(Vec<(String, bool)>),
 }
 
 /// The registrar and back-to-back user agent of one node.
 pub struct B2bua {
-    pub(crate) config: B2buaConfig,
-    pub(crate) cluster: Arc<Cluster>,
-    pub(crate) clock: Box<dyn WallClock + Send>,
-    pub(crate) ids: Ids,
-    pub(crate) txns: TransactionTable<Peer>,
-    pub(crate) registrar: Registrar,
-    /// Our live transactions (server and client), for matching transport failures.
-    pub(crate) live: HashSet<TxnId>,
-    pub(crate) transmits: VecDeque<Transmit>,
-    pub(crate) events: VecDeque<Event>,
+    net: Net,
+    cluster: Arc<Cluster>,
+    clock: Box<dyn WallClock + Send>,
+    registrar: Registrar,
+    zones: Zones,
+    switches: DualRingSwitches,
+    calls: Slab<Call>,
+    next_generation: u32,
+    /// Initial INVITE server transactions → their call (CANCEL).
+    by_server: HashMap<TxnId, CallKey>,
+    /// One entry per call at its next deadline (stale entries are skipped).
+    deadlines: BinaryHeap<Reverse<(Instant, CallKey)>>,
+    events: VecDeque<Event>,
+    /// The origin of the new INVITE being handed to the transaction layer.
+    pending: Option<Source>,
 }
 
 impl std::fmt::Debug for B2bua {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("B2bua").field("transactions", &self.txns.len()).finish_non_exhaustive()
+        f.debug_struct("B2bua").field("transactions", &self.net.txns.len()).field("calls", &self.calls.len()).finish_non_exhaustive()
     }
 }
 
 impl B2bua {
-    /// An engine for `cluster` started at `now`; `seed` makes tags, branches, Call-IDs and the
-    /// digest nonce key (random in production, fixed in tests).
+    /// An engine for `cluster` and the edge's `zones`, started at `now`; `seed` makes tags,
+    /// branches, Call-IDs and the digest nonce key (random in production, fixed in tests).
     pub fn new(
         config: B2buaConfig,
         cluster: Arc<Cluster>,
+        zones: Zones,
         clock: Box<dyn WallClock + Send>,
         seed: u64,
         now: Instant,
@@ -90,16 +99,28 @@ impl B2bua {
         };
         let mut ids = Ids::new(seed);
         let registrar = Registrar::new(config.registrar.clone(), cluster.directory().realm(), ids.key(), now);
-        Ok(Self {
+        let net = Net {
+            locals: Locals::new(&config.listeners),
             txns: TransactionTable::new(txn_config)?,
             config,
+            ids,
+            transmits: VecDeque::new(),
+            clients: HashMap::new(),
+            live: HashSet::new(),
+        };
+        Ok(Self {
+            net,
             cluster,
             clock,
-            ids,
             registrar,
-            live: HashSet::new(),
-            transmits: VecDeque::new(),
+            zones,
+            switches: DualRingSwitches::new(),
+            calls: Slab::new(),
+            next_generation: 0,
+            by_server: HashMap::new(),
+            deadlines: BinaryHeap::new(),
             events: VecDeque::new(),
+            pending: None,
         })
     }
 
@@ -108,51 +129,81 @@ impl B2bua {
         &self.registrar
     }
 
+    /// The dual-ringing switches.
+    pub fn switches(&self) -> &DualRingSwitches {
+        &self.switches
+    }
+
+    /// Calls in progress.
+    pub fn calls(&self) -> usize {
+        self.calls.len()
+    }
+
     /// Takes the bindings the store kept (at start); returns how many are live.
     pub fn load_bindings(&mut self, now: Instant, records: impl IntoIterator<Item = (String, BindingRecord)>) -> usize {
         let wall = self.clock.wall(now);
         self.registrar.load(now, wall, records, &self.cluster)
     }
 
+    /// Takes the dual-ringing overrides the store kept (at start); unknown users are skipped.
+    pub fn load_dual_ring(&mut self, overrides: impl IntoIterator<Item = (String, bool)>) {
+        let directory = self.cluster.directory();
+        for (userid, on) in overrides {
+            if let Some(user) = directory.user_by_userid(&userid).and_then(|u| directory.user(u)) {
+                self.switches.set(user, on);
+            }
+        }
+    }
+
     /// The time from [`B2bua::poll_timeout`] has come.
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.txns.handle_timeout(now);
+        self.net.txns.handle_timeout(now);
+        self.drain(now);
+        while let Some(&Reverse((at, key))) = self.deadlines.peek() {
+            if at > now {
+                break;
+            }
+            self.deadlines.pop();
+            let current = self.calls.get_mut(key.index as usize).filter(|c| c.key == key && c.queued == Some(at));
+            let Some(call) = current else { continue };
+            call.queued = None;
+            self.with_call(now, key, |call, cx| call.on_timeout(cx));
+        }
         self.drain(now);
     }
 
     /// A send failed (RFC 3261 §17.1.4, §18.4): the transactions sending there fail.
     pub fn handle_transport_error(&mut self, now: Instant, failure: TransportFailure) {
-        let failed: Vec<TxnId> = self.txns_to(failure);
-        for txn in failed {
-            self.txns.handle_transport_error(now, txn);
-        }
-        self.drain(now);
-    }
-
-    fn txns_to(&self, failure: TransportFailure) -> Vec<TxnId> {
-        self.live
+        let failed: Vec<TxnId> = self
+            .net
+            .live
             .iter()
             .copied()
             .filter(|txn| {
-                self.txns.peer(*txn).is_some_and(|p| {
+                self.net.txns.peer(*txn).is_some_and(|p| {
                     p.transport == failure.transport
                         && p.destination == failure.destination
                         && (failure.flow.is_none() || p.flow.is_none() || p.flow == failure.flow)
                 })
             })
-            .collect()
+            .collect();
+        for txn in failed {
+            self.net.txns.handle_transport_error(now, txn);
+        }
+        self.drain(now);
     }
 
     /// The next message to send.
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.transmits.pop_front()
+        self.net.transmits.pop_front()
     }
 
     /// When [`B2bua::handle_timeout`] must next be called.
     #[must_use]
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        self.txns.poll_timeout()
+        let calls = self.deadlines.peek().map(|Reverse((at, _))| *at);
+        [self.net.txns.poll_timeout(), calls].into_iter().flatten().min()
     }
 
     /// The next thing to persist.
@@ -161,57 +212,100 @@ impl B2bua {
         self.events.pop_front()
     }
 
-    /// Run the transaction layer's output until it has nothing more to say.
-    pub(crate) fn drain(&mut self, now: Instant) {
-        loop {
-            while let Some(t) = self.txns.poll_transmit() {
-                self.transmits.push_back(t.to.transmit(t.bytes));
+    /// Runs `f` on a live call with its context, then drops the call if it is over (writing its
+    /// record) or re-queues its next deadline.
+    fn with_call(&mut self, now: Instant, key: CallKey, f: impl FnOnce(&mut Call, &mut Cx<'_>)) {
+        let Self { net, calls, registrar, zones, .. } = self;
+        let Some(call) = calls.get_mut(key.index as usize).filter(|c| c.key == key) else { return };
+        let mut cx = Cx { now, net, registrar, zones };
+        f(call, &mut cx);
+        if call.is_over() {
+            let call = self.calls.remove(key.index as usize);
+            self.by_server.remove(&call.caller.server);
+            self.events.push_back(Event::CallRecord(Box::new(call.cdr.into_record())));
+            return;
+        }
+        if let Some(at) = call.next_deadline() {
+            if call.queued.is_none_or(|q| at < q) {
+                self.deadlines.push(Reverse((at, key)));
+                call.queued = Some(at);
             }
-            let Some(event) = self.txns.poll_event() else { break };
+        }
+    }
+
+    /// Run the transaction layer's output until it has nothing more to say.
+    fn drain(&mut self, now: Instant) {
+        loop {
+            while let Some(t) = self.net.txns.poll_transmit() {
+                self.net.transmits.push_back(t.to.transmit(t.bytes));
+            }
+            let Some(event) = self.net.txns.poll_event() else { break };
             match event {
                 TxnEvent::Request { txn, request } => {
-                    self.live.insert(txn);
+                    self.net.live.insert(txn);
                     self.on_request(now, txn, &request);
                 }
-                TxnEvent::Terminated { txn } => {
-                    self.live.remove(&txn);
+                TxnEvent::Response { txn, response } => match self.net.clients.get(&txn).copied() {
+                    Some(Client::Invite(key, leg)) => self.with_call(now, key, |c, cx| c.on_leg_response(cx, leg, response)),
+                    Some(Client::Relay(key)) => self.with_call(now, key, |c, cx| c.on_relay_response(cx, txn, &response)),
+                    Some(Client::Fire) | None => {}
+                },
+                TxnEvent::Ack { request, .. } => {
+                    if let Some((key, side)) = dialog_of(&request) {
+                        self.with_call(now, key, |c, cx| c.on_ack(cx, side, &request));
+                    }
                 }
-                TxnEvent::Response { .. }
-                | TxnEvent::Ack { .. }
-                | TxnEvent::StrayResponse { .. }
-                | TxnEvent::Timeout { .. }
-                | TxnEvent::TransportError { .. } => {}
+                TxnEvent::Timeout { txn, .. } => self.on_client_failure(now, txn, StatusCode::REQUEST_TIMEOUT),
+                TxnEvent::TransportError { txn } => self.on_client_failure(now, txn, StatusCode::SERVICE_UNAVAILABLE),
+                TxnEvent::Terminated { txn } => {
+                    self.net.live.remove(&txn);
+                    if let Some(Client::Invite(key, leg)) = self.net.clients.remove(&txn) {
+                        if let Some(l) = self.calls.get_mut(key.index as usize).filter(|c| c.key == key).and_then(|c| c.leg_mut(leg)) {
+                            l.txn = None;
+                        }
+                    }
+                }
+                TxnEvent::StrayResponse { .. } => {}
             }
+        }
+    }
+
+    fn on_client_failure(&mut self, now: Instant, txn: TxnId, status: StatusCode) {
+        match self.net.clients.get(&txn).copied() {
+            Some(Client::Invite(key, leg)) => self.with_call(now, key, |c, cx| c.on_leg_failure(cx, leg, status)),
+            Some(Client::Relay(key)) => self.with_call(now, key, |c, cx| c.on_relay_failure(cx, txn, status)),
+            Some(Client::Fire) | None => {}
         }
     }
 
     fn on_request(&mut self, now: Instant, txn: TxnId, request: &Message) {
-        let Some(peer) = self.txns.peer(txn).copied() else { return };
         match request.method() {
-            Some(Method::Register) => self.on_register(now, txn, request, peer),
-            _ => self.respond(now, txn, request, &Refusal::new(StatusCode::NOT_IMPLEMENTED, "")),
+            Some(Method::Register) => self.on_register(now, txn, request),
+            Some(Method::Cancel) => self.on_cancel(now, txn, request),
+            Some(Method::Invite) if request.to_tag().ok().flatten().is_none() => self.on_invite(now, txn, request),
+            _ => match dialog_of(request) {
+                Some((key, side)) if self.calls.get(key.index as usize).is_some_and(|c| c.key == key) => {
+                    self.with_call(now, key, |c, cx| c.on_request(cx, side, txn, request));
+                }
+                _ => self.net.refuse(now, txn, request, StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST, "", Vec::new()),
+            },
         }
     }
 
-    fn on_register(&mut self, now: Instant, txn: TxnId, request: &Message, peer: Peer) {
+    fn on_register(&mut self, now: Instant, txn: TxnId, request: &Message) {
+        let Some(peer) = self.net.txns.peer(txn).copied() else { return };
         let flow = Flow { transport: peer.transport, source: peer.destination, local: peer.local, flow: peer.flow };
         let wall = self.clock.wall(now);
         match self.registrar.register(now, wall, request, flow, &self.cluster) {
-            Err(refusal) => self.respond(now, txn, request, &refusal),
+            Err(refusal) => self.net.refuse(now, txn, request, refusal.status, &refusal.detail, refusal.headers),
             Ok(registered) => {
-                let contacts: Vec<String> =
-                    registered.contacts.iter().map(|(uri, left)| format!("<{uri}>;expires={left}")).collect();
-                let mut ok = Refusal::new(StatusCode::OK, "");
-                for contact in contacts {
-                    ok = ok.with_header("Contact", contact);
-                }
-                for path in registered.path {
-                    ok = ok.with_header("Path", path);
-                }
+                let mut headers: Vec<(&str, String)> =
+                    registered.contacts.iter().map(|(uri, left)| ("Contact", format!("<{uri}>;expires={left}"))).collect();
+                headers.extend(registered.path.into_iter().map(|p| ("Path", p)));
                 if registered.outbound {
-                    ok = ok.with_header("Require", "outbound".to_owned());
+                    headers.push(("Require", "outbound".to_owned()));
                 }
-                self.respond(now, txn, request, &ok);
+                self.net.respond(now, txn, request, StatusCode::OK, &Answer { headers, ..Answer::default() });
                 if let Some((aor, bindings)) = registered.changed {
                     self.events.push_back(Event::Bindings { aor, bindings });
                 }
@@ -219,30 +313,101 @@ impl B2bua {
         }
     }
 
-    /// Answers a server transaction with `status`, our To tag, the detail in the reason phrase
-    /// and the extra header fields.
-    pub(crate) fn respond(&mut self, now: Instant, txn: TxnId, request: &Message, answer: &Refusal) {
-        let tag = self.ids.tag();
-        let reason = match answer.detail.as_str() {
-            "" => answer.status.default_reason().to_owned(),
-            detail => format!("{} ({detail})", answer.status.default_reason()),
+    /// RFC 3261 §9.2: 200 to the CANCEL, then the call gives up ringing (the caller gets 487).
+    fn on_cancel(&mut self, now: Instant, txn: TxnId, cancel: &Message) {
+        let key = self.net.txns.find_cancelled_invite(cancel).and_then(|invite| self.by_server.get(&invite).copied());
+        let status = if key.is_some() { StatusCode::OK } else { StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST };
+        self.net.respond(now, txn, cancel, status, &Answer::default());
+        if let Some(key) = key {
+            self.with_call(now, key, |c, cx| c.tell(cx, causeway_callctl::Event::CallerCancelled));
+        }
+    }
+
+    fn on_invite(&mut self, now: Instant, txn: TxnId, invite: &Message) {
+        let Some(source) = self.pending.take() else {
+            self.net.refuse(now, txn, invite, StatusCode::SERVER_INTERNAL_ERROR, "", Vec::new());
+            return;
         };
-        let mut builder = ResponseBuilder::new(request, answer.status).reason(&reason).to_tag(&tag);
-        for (name, value) in &answer.headers {
-            builder = builder.header(name, value);
+        let Some(peer) = self.net.txns.peer(txn).copied() else { return };
+        // §16.2 / §17.2.1: 100 at once while the dial plan and the legs run.
+        self.net.respond(now, txn, invite, StatusCode::TRYING, &Answer::default());
+        let required = unsupported(invite);
+        if !required.is_empty() {
+            self.net.refuse(now, txn, invite, StatusCode::BAD_EXTENSION, "", vec![("Unsupported", required.join(", "))]);
+            return;
         }
-        if let Some(server) = &self.config.server {
-            builder = builder.header("Server", server);
+        let max_forwards = invite.max_forwards().ok().flatten().unwrap_or(70);
+        if max_forwards == 0 {
+            self.net.refuse(now, txn, invite, StatusCode::TOO_MANY_HOPS, "", Vec::new());
+            return;
         }
-        match builder.build() {
-            Ok(built) => {
-                if let Err(error) = self.txns.respond_bytes(now, txn, answer.status, built.into_bytes()) {
-                    tracing::debug!(%error, "response not sent");
-                }
+        let wall = self.clock.wall(now);
+        let contacts = self.registrar.snapshot(now);
+        let at = Now { wall, switches: &self.switches, contacts: &contacts, zones: &self.zones };
+        let (decision, plan, line) = match decide(invite, &source, &self.cluster, &at) {
+            Start::Refuse(status, detail) => {
+                self.net.refuse(now, txn, invite, status, &detail, Vec::new());
+                return;
             }
-            Err(error) => tracing::debug!(%error, "cannot build a response"),
-        }
-        self.drain(now);
+            Start::Toggle { userid } => {
+                self.toggle(now, txn, invite, &userid);
+                return;
+            }
+            Start::Call { decision, plan, line } => (decision, plan, line),
+        };
+        let entry = self.calls.vacant_entry();
+        self.next_generation = self.next_generation.wrapping_add(1);
+        let key = CallKey { index: u32::try_from(entry.key()).unwrap_or(u32::MAX), generation: self.next_generation };
+        let arrival = Hop { transport: peer.transport, destination: peer.destination, flow: peer.flow, local: peer.local };
+        let Some(local) = self.net.local_for(&arrival) else { return };
+        let contact = local.uri(Some(&token(key, Side::Caller)));
+        let tag = self.net.ids.tag();
+        let Some(dialog) = Dialog::uas(invite, &tag, contact, arrival) else {
+            self.net.refuse(now, txn, invite, StatusCode::BAD_REQUEST, "INVITE without a usable Contact", Vec::new());
+            return;
+        };
+        let info = CallInfo {
+            call_id: invite.call_id().unwrap_or_default().to_owned(),
+            calling: decision.calling.clone(),
+            called: invite.request_uri_str().unwrap_or_default().to_owned(),
+            line: line.clone(),
+            anchored_user: decision.anchored_user.clone(),
+        };
+        let directory = self.cluster.directory();
+        let domain = self.cluster.cfqdns().first().map(String::as_str).or(directory.realm()).unwrap_or("causeway.invalid").to_owned();
+        let call = Call {
+            key,
+            snr: SnrCall::new(now, plan),
+            cdr: CdrBuilder::new(info, now, wall),
+            calling: decision.calling,
+            domain,
+            to_line: line,
+            caller: Caller { server: txn, invite: invite.clone(), dialog, finished: false },
+            legs: Vec::new(),
+            max_forwards: max_forwards.saturating_sub(1).min(70),
+            await_ack: None,
+            relays: Vec::new(),
+            session: None,
+            queued: None,
+        };
+        entry.insert(call);
+        self.by_server.insert(txn, key);
+        self.with_call(now, key, |c, cx| c.drive(cx));
+    }
+
+    /// The dual-ringing feature code: the user's switch flips, and the phone is told the new
+    /// state in a final response's reason phrase (`603 Dual Ringing Off`): nothing to connect.
+    fn toggle(&mut self, now: Instant, txn: TxnId, invite: &Message, userid: &str) {
+        let directory = self.cluster.directory();
+        let Some(user) = directory.user_by_userid(userid).and_then(|u| directory.user(u)) else {
+            self.net.refuse(now, txn, invite, StatusCode::NOT_FOUND, "", Vec::new());
+            return;
+        };
+        let on = self.switches.toggle(user);
+        let reason = if on { "Dual Ringing On" } else { "Dual Ringing Off" };
+        self.net.respond(now, txn, invite, StatusCode::DECLINE, &Answer { reason: Some(reason), ..Answer::default() });
+        let overrides = self.switches.overrides().map(|(u, on)| (u.to_owned(), on)).collect();
+        self.events.push_back(Event::DualRing(overrides));
     }
 
     /// Whether a REGISTER's Request-URI names this registrar: a cluster FQDN, the realm, or
@@ -256,43 +421,77 @@ impl B2bua {
             || arrived.names_us(sip)
     }
 
-    /// Hands a message we keep to our transaction layer.
-    fn take(&mut self, now: Instant, msg: Message, arrived: &Arrived<'_>) {
-        let peer = if msg.is_request() {
-            Peer { transport: arrived.transport, local: arrived.local, destination: reply_address(&msg, arrived), flow: arrived.flow }
-        } else {
-            Peer { transport: arrived.transport, local: arrived.local, destination: arrived.peer, flow: arrived.flow }
+    /// Whether a new INVITE is call control's, and where it comes from.
+    fn new_call(&self, now: Instant, invite: &Message, arrived: &Arrived<'_>) -> Option<Source> {
+        let uri = Uri::parse(invite.request_uri_str()?).ok()?;
+        let sip = uri.as_sip();
+        let uri_names_us = sip.is_some_and(|u| arrived.names_us(u));
+        let to_cluster = match sip {
+            Some(u) => self.cluster.is_cfqdn(u.host_str()),
+            None => uri.scheme().eq_ignore_ascii_case("tel"),
         };
-        if let Err(rejected) = self.txns.handle_message(now, msg, arrived.transport, peer) {
-            tracing::debug!(error = %rejected.error, "message refused by the transaction layer");
+        let aor = sip.and_then(|u| u.user()).is_some_and(|user| Registrar::is_aor_user(user, &self.cluster));
+        if aor && (uri_names_us || to_cluster) {
+            // A device's own address: the location service forks to its contacts.
+            return None;
         }
-        self.drain(now);
+        // Flow F2: the cloud names the cluster in a Route after this node's own.
+        let routed_to_cluster = invite
+            .routes()
+            .filter_map(Result::ok)
+            .filter_map(|r| r.uri().ok().and_then(|u| u.as_sip().copied()))
+            .find(|u| !arrived.names_us(u))
+            .is_some_and(|u| self.cluster.is_cfqdn(u.host_str()));
+        let device = self.registrar.device_at(arrived.transport, arrived.peer, now).map(str::to_owned);
+        if device.is_none() && !to_cluster && !routed_to_cluster {
+            return None;
+        }
+        Some(Source { device, zone: self.zones.arrival(arrived), uri_names_us })
     }
 }
 
-/// Where responses to a request go (RFC 3261 §18.2.2 with RFC 3581 §4): back over the
-/// connection for a stream; over UDP to the source IP, at the source port when the top Via
-/// asked for `rport`, else at the Via's port.
-fn reply_address(msg: &Message, arrived: &Arrived<'_>) -> SocketAddr {
-    match msg.top_via() {
-        Ok(via) if !arrived.transport.is_reliable() && via.rport().is_none() => {
-            SocketAddr::new(arrived.peer.ip(), via.port().unwrap_or(arrived.transport.default_port()))
-        }
-        _ => arrived.peer,
-    }
+/// The call and side a request's Request-URI (one of our Contacts) names.
+fn dialog_of(request: &Message) -> Option<(CallKey, Side)> {
+    let uri = Uri::parse(request.request_uri_str()?).ok()?;
+    parse_token(uri.as_sip()?.user()?)
 }
 
 impl Agent for B2bua {
     fn offer(&mut self, now: Instant, message: Message, arrived: &Arrived<'_>) -> Option<Message> {
         let ours = match message.method() {
-            Some(Method::Register) => self.is_registrar_uri(&message, arrived),
-            Some(_) => false,
             None => message.top_via().ok().and_then(|v| v.branch()).is_some_and(|b| b.starts_with(BRANCH_PREFIX)),
+            Some(Method::Register) => self.is_registrar_uri(&message, arrived),
+            Some(method) => {
+                let ours_txn = matches!(method, Method::Invite | Method::Ack | Method::Cancel)
+                    && self.net.txns.find_cancelled_invite(&message).is_some();
+                let in_dialog = Uri::parse(message.request_uri_str().unwrap_or_default())
+                    .ok()
+                    .and_then(|u| u.as_sip().copied())
+                    .is_some_and(|u| arrived.names_us(&u) && u.user().and_then(parse_token).is_some());
+                let new_call = *method == Method::Invite && !ours_txn && message.to_tag().ok().flatten().is_none();
+                if ours_txn || in_dialog {
+                    true
+                } else if new_call {
+                    self.pending = self.new_call(now, &message, arrived);
+                    self.pending.is_some()
+                } else {
+                    false
+                }
+            }
         };
         if !ours {
             return Some(message);
         }
-        self.take(now, message, arrived);
+        let peer = if message.is_request() {
+            Peer { transport: arrived.transport, local: arrived.local, destination: reply_address(&message, arrived), flow: arrived.flow }
+        } else {
+            Peer { transport: arrived.transport, local: arrived.local, destination: arrived.peer, flow: arrived.flow }
+        };
+        if let Err(rejected) = self.net.txns.handle_message(now, message, arrived.transport, peer) {
+            tracing::debug!(error = %rejected.error, "message refused by the transaction layer");
+        }
+        self.drain(now);
+        self.pending = None;
         None
     }
 
@@ -305,7 +504,7 @@ impl Agent for B2bua {
         }
         // RFC 3261 §16.5: a request for an address of record goes to every contact bound to
         // it; with none bound the target set is empty and the core answers 404.
-        let targets: Vec<Target> = self
+        let targets = self
             .registrar
             .lookup(user, now, &self.cluster)
             .into_iter()
@@ -315,5 +514,17 @@ impl Agent for B2bua {
             })
             .collect();
         Some(targets)
+    }
+}
+
+/// Where responses to a request go (RFC 3261 §18.2.2 with RFC 3581 §4): back over the
+/// connection for a stream; over UDP to the source IP, at the source port when the top Via
+/// asked for `rport`, else at the Via's port.
+fn reply_address(msg: &Message, arrived: &Arrived<'_>) -> std::net::SocketAddr {
+    match msg.top_via() {
+        Ok(via) if !arrived.transport.is_reliable() && via.rport().is_none() => {
+            std::net::SocketAddr::new(arrived.peer.ip(), via.port().unwrap_or(arrived.transport.default_port()))
+        }
+        _ => arrived.peer,
     }
 }

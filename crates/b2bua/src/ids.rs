@@ -31,6 +31,16 @@ impl Ids {
         out
     }
 
+    /// A new Via branch.
+    pub(crate) fn branch(&mut self) -> String {
+        self.hex(1, BRANCH_PREFIX)
+    }
+
+    /// A new Call-ID.
+    pub(crate) fn call_id(&mut self) -> String {
+        self.hex(2, "")
+    }
+
     /// A new From/To tag.
     pub(crate) fn tag(&mut self) -> String {
         self.hex(1, "")
@@ -53,5 +63,8 @@ mod tests {
         let (mut a, mut b) = (Ids::new(7), Ids::new(7));
         assert_eq!((a.tag(), a.key()), (b.tag(), b.key()));
         assert_ne!(a.tag(), a.tag());
+        let branch = a.branch();
+        assert!(branch.starts_with("z9hG4bKcb") && branch.len() == 25, "{branch}");
+        assert_eq!(a.call_id().len(), 32);
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use causeway_b2bua::{B2bua, B2buaConfig, Event, FixedClock};
+use causeway_b2bua::{B2bua, B2buaConfig, Event, FixedClock, Zones};
 use causeway_callctl::Cluster;
 use causeway_policy::SourceText;
 use causeway_proxy::{Core, FlowId, Inbound, ProxyConfig, StaticRoutes, Transmit};
@@ -39,17 +39,17 @@ pub struct Node {
 
 impl Node {
     pub fn new(cluster: Cluster) -> Self {
-        Self::with(cluster, |_| {})
+        Self::with(cluster, Zones::default(), |_| {})
     }
 
-    pub fn with(cluster: Cluster, tune: impl FnOnce(&mut B2buaConfig)) -> Self {
+    pub fn with(cluster: Cluster, zones: Zones, tune: impl FnOnce(&mut B2buaConfig)) -> Self {
         let t0 = Instant::now();
         let proxy = ProxyConfig::with_listeners([(Transport::Udp, addr(NODE)), (Transport::Tcp, addr(NODE))]);
         let mut config = B2buaConfig::new(proxy.listeners.clone());
         tune(&mut config);
         let clock = FixedClock { at: t0, wall: Utc.with_ymd_and_hms(2026, 11, 24, 17, 0, 0).single().unwrap_or_default() };
         let core = Core::new(proxy, StaticRoutes::default(), 1).unwrap_or_else(|e| panic!("{e}"));
-        let b2bua = B2bua::new(config, Arc::new(cluster), Box::new(clock), 2, t0).unwrap_or_else(|e| panic!("{e}"));
+        let b2bua = B2bua::new(config, Arc::new(cluster), zones, Box::new(clock), 2, t0).unwrap_or_else(|e| panic!("{e}"));
         Self { core, b2bua, t0, now: t0, events: Vec::new() }
     }
 
@@ -71,7 +71,7 @@ impl Node {
     /// A message from `peer` over `transport` (on connection `flow` for TCP).
     pub fn deliver(&mut self, peer: &str, transport: Transport, flow: Option<u64>, text: &str) -> Vec<Transmit> {
         let inbound = Inbound {
-            bytes: Bytes::from(text.replace('\n', "\r\n")),
+            bytes: Bytes::from(text.replace("\r\n", "\n").replace('\n', "\r\n")),
             transport,
             local: addr(NODE),
             peer: addr(peer),
@@ -213,4 +213,178 @@ impl Phone {
 
 pub fn md5(s: &str) -> String {
     hex::encode(Md5::digest(s.as_bytes()))
+}
+
+/// The edge's zones in the simulated tests: each zone's one peer on its own address (zones
+/// classify callers by source IP).
+pub const ROUTING: &str = r#"
+[[zone]]
+name = "webex"
+kind = "neighbor"
+peer = [{ address = "10.0.0.2:5060", transport = "udp" }]
+keepalive = { enabled = false }
+authentication = "treat-as-authenticated"
+
+[[zone]]
+name = "unity"
+kind = "neighbor"
+peer = [{ address = "10.0.0.3:5060", transport = "udp" }]
+keepalive = { enabled = false }
+
+[[zone]]
+name = "pstn-gw"
+kind = "neighbor"
+peer = [{ address = "10.0.0.4:5060", transport = "udp" }]
+keepalive = { enabled = false }
+
+[[zone]]
+name = "teams"
+kind = "neighbor"
+peer = [{ address = "10.0.0.5:5060", transport = "udp" }]
+keepalive = { enabled = false }
+
+[[search_rule]]
+name = "to-webex"
+priority = 50
+source = "any-authenticated"
+pattern_type = "regex"
+pattern = '.*@ent-pa\.call\.webex\.com'
+target = "webex"
+"#;
+
+pub const CLOUD: &str = "10.0.0.2:5060";
+pub const UNITY: &str = "10.0.0.3:5060";
+pub const PSTN: &str = "10.0.0.4:5060";
+
+pub fn zones() -> causeway_b2bua::Zones {
+    let table = causeway_routing::config::load(ROUTING).unwrap_or_else(|e| panic!("{e:?}"));
+    causeway_b2bua::Zones::new(Some(Arc::new(table)))
+}
+
+/// An SDP body (passed through unchanged: tests compare bytes).
+pub fn sdp(owner: &str, port: u16) -> String {
+    format!("v=0\r\no={owner} 1 1 IN IP4 10.9.9.9\r\ns=-\r\nc=IN IP4 10.9.9.9\r\nt=0 0\r\nm=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+}
+
+/// A UA's side of one dialog, enough to send requests in it.
+#[derive(Debug, Clone)]
+pub struct Ua {
+    pub addr: String,
+    pub call_id: String,
+    /// Our From/To value with our tag.
+    pub local: String,
+    /// Theirs, with their tag once known.
+    pub remote: String,
+    /// Their Contact URI (Request-URI of our requests).
+    pub target: String,
+    pub cseq: u32,
+    sent: u32,
+    /// Branch of our last INVITE (a CANCEL reuses it, RFC 3261 §9.1).
+    invite_branch: String,
+}
+
+impl Ua {
+    /// A caller about to send an INVITE to `ruri`.
+    pub fn caller(addr: &str, from: &str, ruri: &str, call_id: &str) -> Self {
+        Self {
+            addr: addr.into(),
+            call_id: call_id.into(),
+            local: format!("{from};tag=t-{call_id}"),
+            remote: format!("<{ruri}>"),
+            target: ruri.into(),
+            cseq: 0,
+            sent: 0,
+            invite_branch: String::new(),
+        }
+    }
+
+    /// A callee that received `request` and answers with `tag`.
+    pub fn callee(addr: &str, request: &Message, tag: &str) -> Self {
+        let h = |n: &str| header(request, n).into_iter().next().unwrap_or_default();
+        let target = request.contacts().next().and_then(Result::ok).map(|c| c.uri_str().to_owned()).unwrap_or_default();
+        Self {
+            addr: addr.into(),
+            call_id: h("Call-ID"),
+            local: format!("{};tag={tag}", h("To")),
+            remote: h("From"),
+            target,
+            cseq: 100,
+            sent: 0,
+            invite_branch: String::new(),
+        }
+    }
+
+    /// The answer to our INVITE confirmed the dialog: their To and Contact.
+    pub fn confirmed(&mut self, response: &Message) {
+        self.remote = header(response, "To").into_iter().next().unwrap_or_default();
+        if let Some(c) = response.contacts().next().and_then(Result::ok) {
+            self.target = c.uri_str().to_owned();
+        }
+    }
+
+    /// A request in (or starting) the dialog; ACK reuses the INVITE's CSeq number.
+    pub fn request(&mut self, method: &str, extra: &str, body: Option<&str>) -> String {
+        if method != "ACK" && method != "CANCEL" {
+            self.cseq += 1;
+        }
+        self.sent += 1;
+        let branch = match method {
+            "CANCEL" => self.invite_branch.clone(),
+            _ => format!("z9hG4bK-{}-{}-{}", self.call_id.len(), self.sent, self.cseq),
+        };
+        if method == "INVITE" {
+            self.invite_branch.clone_from(&branch);
+        }
+        let (ct, body) = match body {
+            Some(b) => ("Content-Type: application/sdp\n".to_owned(), b.to_owned()),
+            None => (String::new(), String::new()),
+        };
+        let text = format!(
+            "{method} {} SIP/2.0\nVia: SIP/2.0/UDP {};branch={branch}\nMax-Forwards: 70\nFrom: {}\nTo: {}\n\
+             Call-ID: {}\nCSeq: {} {method}\nContact: <sip:ua@{}>\n{extra}{ct}Content-Length: {}\n\n",
+            self.target,
+            self.addr,
+            self.local,
+            self.remote,
+            self.call_id,
+            self.cseq,
+            self.addr,
+            body.len()
+        );
+        text + &body
+    }
+}
+
+/// A response to `request` with our To `tag`, Contact, extra lines and an optional SDP body.
+pub fn reply(request: &Message, status: u16, tag: &str, contact: &str, body: Option<&str>) -> String {
+    let status = causeway_sip::StatusCode::new(status).unwrap_or(causeway_sip::StatusCode::OK);
+    let contact = format!("<sip:ua@{contact}>");
+    let mut b = causeway_sip::build::ResponseBuilder::new(request, status).to_tag(tag).header("Contact", &contact);
+    if let Some(body) = body {
+        b = b.body("application/sdp", body.as_bytes());
+    }
+    let built = b.build().unwrap_or_else(|e| panic!("{e}"));
+    String::from_utf8_lossy(built.bytes()).into_owned()
+}
+
+/// The messages sent to `dest`.
+pub fn to(out: &[Transmit], dest: &str) -> Vec<Message> {
+    out.iter().filter(|t| t.destination == addr(dest)).map(parse).collect()
+}
+
+/// The one message to `dest` whose first line starts with `start`.
+pub fn one(out: &[Transmit], dest: &str, start: &str) -> Message {
+    let found: Vec<Message> = to(out, dest)
+        .into_iter()
+        .filter(|m| String::from_utf8_lossy(m.start_line_bytes()).starts_with(start))
+        .collect();
+    match found.as_slice() {
+        [m] => m.clone(),
+        _ => panic!("expected one `{start}` to {dest}, found {}:\n{}", found.len(), dump(out)),
+    }
+}
+
+/// Whether anything starting with `start` went to `dest`.
+pub fn sent(out: &[Transmit], dest: &str, start: &str) -> bool {
+    to(out, dest).iter().any(|m| String::from_utf8_lossy(m.start_line_bytes()).starts_with(start))
 }

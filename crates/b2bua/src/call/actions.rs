@@ -1,0 +1,257 @@
+//! SnrCall's actions carried out as SIP: a leg's INVITE on a new dialog, CANCEL (RFC 3261 §9.1)
+//! with the RFC 3326 Reason the state machine chose, ACK + BYE of an answered leg that is let
+//! go, the caller's provisional and final responses, and BYE to the caller.
+
+use std::time::Duration;
+
+use causeway_callctl::{Action, Event, LegId, LegTarget};
+use causeway_sip::build::cancel_for;
+use causeway_sip::{Message, Method, StatusCode};
+
+use super::{body_of, passed_on, session_expires, token, AwaitAck, Call, Cx, Leg, Session, Side, PASSED_ON_REQUESTS, PASSED_ON_RESPONSES};
+use crate::dialog::{record_route, Dialog, Hop};
+use crate::net::{Answer, Client};
+
+/// `"Name" <sip:user@host>`: a display name quoted with `"` and `\` escaped (RFC 3261 §25.1).
+pub(crate) fn name_addr(display: Option<&str>, uri: &str) -> String {
+    match display.filter(|d| !d.is_empty()) {
+        Some(d) => format!("\"{}\" <{uri}>", d.replace('\\', "\\\\").replace('"', "\\\"")),
+        None => format!("<{uri}>"),
+    }
+}
+
+impl Call {
+    /// Carries out every action the state machine has queued (and those its reactions queue).
+    pub(crate) fn drive(&mut self, cx: &mut Cx<'_>) {
+        while let Some(action) = self.snr.poll_action() {
+            match action {
+                Action::StartLeg { leg, target, .. } => self.start_leg(cx, leg, &target),
+                Action::CancelLeg { leg, reason } => self.cancel_leg(cx, leg, reason.reason_header()),
+                Action::ReleaseLeg { leg, cause } => self.release_leg(cx, leg, cause.reason_header()),
+                Action::Provisional { leg, status, early_media } => self.relay_provisional(cx, leg, status, early_media),
+                Action::AnswerCaller { leg } => self.answer_caller(cx, leg),
+                Action::RejectCaller { status } => self.reject_caller(cx, status),
+                Action::ReleaseCaller => self.release_caller(cx),
+                // One deadline per call is kept from poll_timeout(); these are for wheel drivers.
+                Action::SetTimer { .. } | Action::CancelTimer { .. } => {}
+                Action::Cdr(event) => {
+                    if let Err(error) = self.cdr.apply(&event) {
+                        tracing::warn!(%error, "CDR event out of order");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Tells the state machine something and carries out what follows.
+    pub(crate) fn tell(&mut self, cx: &mut Cx<'_>, event: Event) {
+        if let Err(error) = self.snr.handle(cx.now, event) {
+            tracing::debug!(%error, "event refused by the call");
+        }
+        self.drive(cx);
+    }
+
+    /// Where a leg goes and what its Request-URI and To are; `None`: it cannot be placed.
+    fn route_leg(&self, cx: &Cx<'_>, target: &LegTarget) -> Option<(Hop, String, String)> {
+        match target {
+            LegTarget::Contact { contact } => {
+                let flow = cx.registrar.flow_of(contact, cx.now)?;
+                let hop = Hop { transport: flow.transport, destination: flow.source, flow: flow.flow, local: flow.local };
+                let to = match &self.to_line {
+                    Some(dn) => format!("<sip:{dn}@{}>", self.domain),
+                    None => format!("<{contact}>"),
+                };
+                Some((hop, contact.clone(), to))
+            }
+            LegTarget::Zone { zone, destination } => {
+                let Some(next) = cx.zones.next_hops(zone).into_iter().next() else {
+                    tracing::warn!(%zone, "zone has no peer with an IP address: leg not placed");
+                    return None;
+                };
+                let local = cx.net.locals.egress(next.transport, None)?.local;
+                let hop = Hop { transport: next.transport, destination: next.address, flow: None, local };
+                let uri = if destination.starts_with("sip:") || destination.starts_with("sips:") {
+                    destination.clone()
+                } else {
+                    format!("sip:{destination}@{}", next.address)
+                };
+                let to = format!("<{uri}>");
+                Some((hop, uri, to))
+            }
+        }
+    }
+
+    fn start_leg(&mut self, cx: &mut Cx<'_>, id: LegId, target: &LegTarget) {
+        let Some((hop, uri, to)) = self.route_leg(cx, target) else {
+            let status = match target {
+                LegTarget::Contact { .. } => 480,
+                LegTarget::Zone { .. } => 503,
+            };
+            self.tell(cx, Event::Failed { leg: id, status, reason: None });
+            return;
+        };
+        let Some(local) = cx.net.local_for(&hop) else {
+            self.tell(cx, Event::Failed { leg: id, status: 503, reason: None });
+            return;
+        };
+        let contact = local.uri(Some(&token(self.key, Side::Leg(id))));
+        let from_uri = match (&self.calling.number, &self.calling.uri) {
+            (Some(number), _) => format!("sip:{number}@{}", self.domain),
+            (None, Some(uri)) => format!("sip:{uri}"),
+            (None, None) => "sip:anonymous@anonymous.invalid".to_owned(),
+        };
+        let tag = cx.net.ids.tag();
+        let from = format!("{};tag={tag}", name_addr(self.calling.display_name.as_deref(), &from_uri));
+        let call_id = cx.net.ids.call_id();
+        let mut dialog = Dialog::uac(call_id, from, to, uri, contact, self.max_forwards, hop);
+        let mut extra = passed_on(&self.caller.invite, &PASSED_ON_REQUESTS);
+        if let Some(uri) = &self.calling.uri {
+            // RFC 3325: the identity call control vouches for (anchored calls: the user's).
+            extra.push(("P-Asserted-Identity", name_addr(self.calling.display_name.as_deref(), &format!("sip:{uri}"))));
+        }
+        if let Some(server) = &cx.net.config.server {
+            extra.push(("User-Agent", server.clone()));
+        }
+        let body = body_of(&self.caller.invite);
+        let extra: Vec<(&str, &str)> = extra.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let sent = cx.net.send_request(cx.now, hop, &Method::Invite, Client::Invite(self.key, id), |via| {
+            dialog.request(Method::Invite, via, Some(1), &extra, body.as_ref().map(|(ct, b)| (ct.as_str(), &b[..])))
+        });
+        let Some((txn, invite)) = sent else {
+            self.tell(cx, Event::Failed { leg: id, status: 503, reason: None });
+            return;
+        };
+        self.legs.push(Leg {
+            id,
+            dialog,
+            invite,
+            txn: Some(txn),
+            provisional: false,
+            cancel_pending: None,
+            cancel_sent: false,
+            deadline: Some(cx.now + cx.net.config.timers.timer_c),
+            last_provisional: None,
+            answer: None,
+            ack: None,
+            reported: false,
+        });
+    }
+
+    fn cancel_leg(&mut self, cx: &mut Cx<'_>, id: LegId, reason: Option<&'static str>) {
+        let Some(leg) = self.leg_mut(id) else { return };
+        if leg.txn.is_none() || leg.cancel_sent {
+            return;
+        }
+        if leg.provisional {
+            send_cancel(cx, leg, reason);
+        } else {
+            // §9.1: no CANCEL before a provisional; it goes when one comes (Timer C bounds it).
+            leg.cancel_pending = Some(reason);
+        }
+    }
+
+    fn release_leg(&mut self, cx: &mut Cx<'_>, id: LegId, reason: Option<&'static str>) {
+        let Some(leg) = self.leg_mut(id) else { return };
+        ack_leg(cx, leg, None);
+        let hop = leg.dialog.hop;
+        let extra: Vec<(&str, &str)> = reason.map(|r| ("Reason", r)).into_iter().collect();
+        let dialog = &mut leg.dialog;
+        cx.net.send_request(cx.now, hop, &Method::Bye, Client::Fire, |via| dialog.request(Method::Bye, via, None, &extra, None));
+    }
+
+    /// The caller's response headers: our Contact and its Record-Route (RFC 3261 §12.1.1).
+    fn caller_headers(&self, from: &Message) -> Vec<(&'static str, String)> {
+        let mut headers = vec![("Contact", format!("<{}>", self.caller.dialog.contact))];
+        headers.extend(record_route(&self.caller.invite).into_iter().map(|r| ("Record-Route", r)));
+        headers.extend(passed_on(from, &PASSED_ON_RESPONSES));
+        headers
+    }
+
+    fn relay_provisional(&mut self, cx: &mut Cx<'_>, id: LegId, status: u16, early_media: bool) {
+        let Some(provisional) = self.leg(id).and_then(|l| l.last_provisional.clone()) else { return };
+        let Some(status) = StatusCode::new(status) else { return };
+        let headers = self.caller_headers(&provisional);
+        let body = if early_media { body_of(&provisional) } else { None };
+        let tag = self.caller.tag().to_owned();
+        let answer = Answer {
+            reason: provisional.reason_phrase(),
+            to_tag: Some(&tag),
+            headers,
+            body: body.as_ref().map(|(ct, b)| (ct.as_str(), &b[..])),
+        };
+        cx.net.respond(cx.now, self.caller.server, &self.caller.invite, status, &answer);
+    }
+
+    fn answer_caller(&mut self, cx: &mut Cx<'_>, id: LegId) {
+        let Some(ok) = self.leg(id).and_then(|l| l.answer.clone()) else { return };
+        let status = ok.status().unwrap_or(StatusCode::OK);
+        let headers = self.caller_headers(&ok);
+        let body = body_of(&ok);
+        let tag = self.caller.tag().to_owned();
+        let answer = Answer { reason: ok.reason_phrase(), to_tag: Some(&tag), headers, body: body.as_ref().map(|(ct, b)| (ct.as_str(), &b[..])) };
+        self.caller.finished = true;
+        let Some(response) = cx.net.respond(cx.now, self.caller.server, &self.caller.invite, status, &answer) else { return };
+        let t1 = cx.net.config.timers.t1;
+        let unreliable = !self.caller.dialog.hop.transport.is_reliable();
+        self.await_ack = Some(AwaitAck {
+            answered: Side::Caller,
+            server: self.caller.server,
+            status,
+            response,
+            resend: unreliable.then_some((cx.now + t1, t1)),
+            give_up: cx.now + t1 * 64,
+            ack_to: Side::Leg(id),
+            ack_cseq: 1,
+        });
+        if let Some(interval) = session_expires(&ok) {
+            self.session = Some(Session { interval, expires: cx.now + interval });
+        }
+    }
+
+    fn reject_caller(&mut self, cx: &mut Cx<'_>, status: u16) {
+        let status = StatusCode::new(status).unwrap_or(StatusCode::SERVER_INTERNAL_ERROR);
+        let tag = self.caller.tag().to_owned();
+        self.caller.finished = true;
+        let answer = Answer { to_tag: Some(&tag), ..Answer::default() };
+        cx.net.respond(cx.now, self.caller.server, &self.caller.invite, status, &answer);
+    }
+
+    pub(crate) fn release_caller(&mut self, cx: &mut Cx<'_>) {
+        let hop = self.caller.dialog.hop;
+        let dialog = &mut self.caller.dialog;
+        cx.net.send_request(cx.now, hop, &Method::Bye, Client::Fire, |via| dialog.request(Method::Bye, via, None, &[], None));
+    }
+}
+
+/// CANCELs a leg's INVITE (§9.1: its Request-URI, Call-ID, From, To, CSeq number and top Via)
+/// and gives it 64*T1 to end.
+pub(crate) fn send_cancel(cx: &mut Cx<'_>, leg: &mut Leg, reason: Option<&str>) {
+    leg.cancel_sent = true;
+    leg.cancel_pending = None;
+    let t1x64: Duration = cx.net.config.timers.t1 * 64;
+    leg.deadline = Some(cx.now + t1x64);
+    let cancel = Message::parse(leg.invite.clone()).and_then(|invite| cancel_for(&invite, reason)).and_then(|c| c.into_message());
+    let hop = leg.dialog.hop;
+    match cancel {
+        Ok(cancel) => match cx.net.txns.start_client(cx.now, cancel, hop.transport, hop.into()) {
+            Ok(txn) => {
+                cx.net.clients.insert(txn, Client::Fire);
+                cx.net.live.insert(txn);
+            }
+            Err(error) => tracing::warn!(%error, "cannot start the CANCEL transaction"),
+        },
+        Err(error) => tracing::warn!(%error, "cannot build a CANCEL"),
+    }
+}
+
+/// ACKs a leg's 2xx (RFC 3261 §13.2.2.4), once; `body` answers an offer the 2xx made.
+pub(crate) fn ack_leg(cx: &mut Cx<'_>, leg: &mut Leg, body: Option<(String, bytes::Bytes)>) {
+    if leg.answer.is_none() || leg.ack.is_some() {
+        return;
+    }
+    let hop = leg.dialog.hop;
+    let Some(via) = cx.net.via(&hop) else { return };
+    let ack = leg.dialog.request(Method::Ack, &via, Some(1), &[], body.as_ref().map(|(ct, b)| (ct.as_str(), &b[..])));
+    leg.ack = Some(ack.clone());
+    cx.net.send_raw(hop, ack);
+}

@@ -1,0 +1,88 @@
+//! What a leg's INVITE transaction reports, turned into SnrCall events: provisionals (ringing,
+//! early media; Timer C restarts, a pending CANCEL goes out), the 2xx (the leg's dialog is
+//! confirmed; retransmissions get our ACK again), failures (final errors, Timer B's 408, a
+//! transport error's 503).
+
+use causeway_callctl::{Event, LegId};
+use causeway_sip::{Message, StatusCode};
+
+use super::actions::send_cancel;
+use super::{Call, Cx};
+
+impl Call {
+    /// A response on leg `id`'s INVITE transaction.
+    pub(crate) fn on_leg_response(&mut self, cx: &mut Cx<'_>, id: LegId, response: Message) {
+        let Some(status) = response.status() else { return };
+        let timer_c = cx.net.config.timers.timer_c;
+        let Some(leg) = self.leg_mut(id) else { return };
+        if status.is_provisional() {
+            if status == StatusCode::TRYING {
+                // Hop by hop (RFC 3261 §16.7 step 5): it only stops retransmissions.
+                return;
+            }
+            leg.dialog.on_response(&response);
+            leg.provisional = true;
+            if !leg.cancel_sent {
+                // §16.6 step 11: each provisional restarts Timer C.
+                leg.deadline = Some(cx.now + timer_c);
+            }
+            if let Some(reason) = leg.cancel_pending.take() {
+                send_cancel(cx, leg, reason);
+            }
+            let sdp = !response.body().is_empty();
+            leg.last_provisional = Some(response);
+            let event = Event::Provisional { leg: id, status: status.as_u16(), sdp };
+            self.tell(cx, event);
+        } else if status.is_success() {
+            leg.dialog.on_response(&response);
+            if let Some(ack) = leg.ack.clone() {
+                // A retransmitted 2xx: our ACK was lost (§13.2.2.4).
+                cx.net.send_raw(leg.dialog.hop, ack);
+                return;
+            }
+            if leg.answer.is_some() {
+                // Retransmitted while the caller's ACK is awaited.
+                return;
+            }
+            leg.answer = Some(response);
+            leg.deadline = None;
+            leg.reported = true;
+            self.tell(cx, Event::Answered { leg: id });
+        } else {
+            leg.deadline = None;
+            if leg.reported {
+                return;
+            }
+            leg.reported = true;
+            let reason = response.header(causeway_sip::HeaderName::Reason).map(|h| String::from_utf8_lossy(h.value).into_owned());
+            self.tell(cx, Event::Failed { leg: id, status: status.as_u16(), reason });
+        }
+    }
+
+    /// Leg `id`'s INVITE transaction gave up: Timer B (408) or a transport error (503).
+    pub(crate) fn on_leg_failure(&mut self, cx: &mut Cx<'_>, id: LegId, status: StatusCode) {
+        let Some(leg) = self.leg_mut(id) else { return };
+        leg.deadline = None;
+        if leg.reported {
+            return;
+        }
+        leg.reported = true;
+        self.tell(cx, Event::Failed { leg: id, status: status.as_u16(), reason: None });
+    }
+
+    /// Leg `id`'s Timer C or CANCEL give-up time has come.
+    pub(crate) fn on_leg_deadline(&mut self, cx: &mut Cx<'_>, id: LegId) {
+        let Some(leg) = self.leg_mut(id) else { return };
+        leg.deadline = None;
+        if leg.provisional && !leg.cancel_sent && leg.answer.is_none() {
+            // §16.6 step 11: Timer C with a provisional: CANCEL; its 487 ends the leg.
+            send_cancel(cx, leg, None);
+            return;
+        }
+        // No provisional, or no final 64*T1 after the CANCEL (§9.1): give up as a 408.
+        if let Some(txn) = leg.txn.take() {
+            cx.net.txns.terminate(txn);
+        }
+        self.on_leg_failure(cx, id, StatusCode::REQUEST_TIMEOUT);
+    }
+}

@@ -1,0 +1,311 @@
+//! One call through the back-to-back user agent: the caller's dialog (we are its UAS), a dialog
+//! per leg (we are their UAC), callctl's [`SnrCall`] deciding what happens, and the CDR built
+//! from its events.
+//!
+//! - [`start`]: an INVITE becomes a call (origin, dial plan, fork plan) or a refusal;
+//! - [`actions`]: SnrCall's actions become SIP (leg INVITEs, CANCELs with RFC 3326 Reason,
+//!   provisional and final responses to the caller, ACK + BYE of released legs);
+//! - [`legs`]: what the legs answer becomes SnrCall events;
+//! - [`indialog`]: BYE, ACK and requests inside the dialogs, relayed to the other side
+//!   (re-INVITE, UPDATE, INFO, ...), session timers (RFC 4028) carried through;
+//! - [`timers`]: Timer C, the CANCEL give-up, 2xx retransmission, session expiry, and
+//!   SnrCall's own timers.
+
+pub(crate) mod actions;
+pub(crate) mod indialog;
+pub(crate) mod legs;
+pub(crate) mod start;
+pub(crate) mod timers;
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use causeway_callctl::{CallingIdentity, CdrBuilder, LegId, SnrCall};
+use causeway_sip::{HeaderName, Message, Method, StatusCode};
+use causeway_txn::TxnId;
+
+use crate::dialog::Dialog;
+use crate::net::Net;
+use crate::registrar::Registrar;
+use crate::zones::Zones;
+
+/// A call's name: slab index and generation (a stale name never reaches a newer call).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct CallKey {
+    pub(crate) index: u32,
+    pub(crate) generation: u32,
+}
+
+/// One side of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    Caller,
+    Leg(LegId),
+}
+
+/// User part of our Contact URIs: `cwb-<index>.<generation>.<c | leg>`. In-dialog requests
+/// carry it in their Request-URI, which is how the agent hook knows them.
+pub(crate) const TOKEN_PREFIX: &str = "cwb-";
+
+pub(crate) fn token(key: CallKey, side: Side) -> String {
+    match side {
+        Side::Caller => format!("{TOKEN_PREFIX}{:x}.{:x}.c", key.index, key.generation),
+        Side::Leg(leg) => format!("{TOKEN_PREFIX}{:x}.{:x}.{:x}", key.index, key.generation, leg.0),
+    }
+}
+
+pub(crate) fn parse_token(user: &str) -> Option<(CallKey, Side)> {
+    let mut parts = user.strip_prefix(TOKEN_PREFIX)?.split('.');
+    let index = u32::from_str_radix(parts.next()?, 16).ok()?;
+    let generation = u32::from_str_radix(parts.next()?, 16).ok()?;
+    let side = match parts.next()? {
+        "c" => Side::Caller,
+        leg => Side::Leg(LegId(u32::from_str_radix(leg, 16).ok()?)),
+    };
+    parts.next().is_none().then_some((CallKey { index, generation }, side))
+}
+
+/// A 2xx to an INVITE we sent and resend until its ACK comes (RFC 3261 §13.3.1.4); the ACK is
+/// then passed to the side whose 2xx we relayed.
+#[derive(Debug, Clone)]
+pub(crate) struct AwaitAck {
+    /// Who we answered (and who must ACK).
+    pub(crate) answered: Side,
+    pub(crate) server: TxnId,
+    pub(crate) status: StatusCode,
+    pub(crate) response: Bytes,
+    /// Next retransmission (unreliable transports only) and its interval.
+    pub(crate) resend: Option<(Instant, Duration)>,
+    /// No ACK by then: the call is torn down.
+    pub(crate) give_up: Instant,
+    /// The side whose 2xx we relayed, and the CSeq of that INVITE.
+    pub(crate) ack_to: Side,
+    pub(crate) ack_cseq: u32,
+}
+
+/// A request from one side relayed to the other.
+#[derive(Debug, Clone)]
+pub(crate) struct Relay {
+    pub(crate) from: Side,
+    pub(crate) server: TxnId,
+    pub(crate) request: Message,
+    pub(crate) to: Side,
+    pub(crate) client: TxnId,
+}
+
+/// The caller's side.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    /// The INVITE server transaction.
+    pub(crate) server: TxnId,
+    pub(crate) invite: Message,
+    pub(crate) dialog: Dialog,
+    /// A final response went out (or the call was answered).
+    pub(crate) finished: bool,
+}
+
+impl Caller {
+    /// Our tag on the caller's dialog.
+    pub(crate) fn tag(&self) -> &str {
+        self.dialog.local_tag().unwrap_or_default()
+    }
+}
+
+/// One leg.
+#[derive(Debug, Clone)]
+pub(crate) struct Leg {
+    pub(crate) id: LegId,
+    pub(crate) dialog: Dialog,
+    /// The INVITE as sent (CANCEL is built from it, RFC 3261 §9.1).
+    pub(crate) invite: Bytes,
+    /// Its INVITE client transaction, until it ends.
+    pub(crate) txn: Option<TxnId>,
+    /// A provisional came (§9.1: only then may a CANCEL go).
+    pub(crate) provisional: bool,
+    /// A CANCEL to send when the first provisional comes: its Reason value.
+    pub(crate) cancel_pending: Option<Option<&'static str>>,
+    pub(crate) cancel_sent: bool,
+    /// Timer C (§16.6 step 11, a UAC's equivalent) or, after a CANCEL, the §9.1 give-up.
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) last_provisional: Option<Message>,
+    /// Its 2xx.
+    pub(crate) answer: Option<Message>,
+    /// Our ACK to that 2xx, resent when the 2xx is.
+    pub(crate) ack: Option<Bytes>,
+    /// Its final outcome was reported to the state machine.
+    pub(crate) reported: bool,
+}
+
+/// RFC 4028 session timer of a confirmed call: refreshed by every relayed 2xx to a re-INVITE or
+/// UPDATE; when it passes unrefreshed, both sides get BYE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Session {
+    pub(crate) interval: Duration,
+    pub(crate) expires: Instant,
+}
+
+/// One call.
+#[derive(Debug)]
+pub(crate) struct Call {
+    pub(crate) key: CallKey,
+    pub(crate) snr: SnrCall,
+    pub(crate) cdr: CdrBuilder,
+    /// Who the legs present as the caller.
+    pub(crate) calling: CallingIdentity,
+    /// Domain of our From URIs (the first cluster FQDN).
+    pub(crate) domain: String,
+    /// To of legs to registered contacts (the line called).
+    pub(crate) to_line: Option<String>,
+    pub(crate) caller: Caller,
+    pub(crate) legs: Vec<Leg>,
+    pub(crate) max_forwards: u8,
+    pub(crate) await_ack: Option<AwaitAck>,
+    pub(crate) relays: Vec<Relay>,
+    pub(crate) session: Option<Session>,
+    /// The time of this call's one entry in the engine's deadline heap.
+    pub(crate) queued: Option<Instant>,
+}
+
+/// What the call's handlers read and write besides the call.
+pub(crate) struct Cx<'a> {
+    pub(crate) now: Instant,
+    pub(crate) net: &'a mut Net,
+    pub(crate) registrar: &'a Registrar,
+    pub(crate) zones: &'a Zones,
+}
+
+impl Call {
+    pub(crate) fn leg(&self, id: LegId) -> Option<&Leg> {
+        self.legs.iter().find(|l| l.id == id)
+    }
+
+    pub(crate) fn leg_mut(&mut self, id: LegId) -> Option<&mut Leg> {
+        self.legs.iter_mut().find(|l| l.id == id)
+    }
+
+    pub(crate) fn dialog_mut(&mut self, side: Side) -> Option<&mut Dialog> {
+        match side {
+            Side::Caller => Some(&mut self.caller.dialog),
+            Side::Leg(id) => self.leg_mut(id).map(|l| &mut l.dialog),
+        }
+    }
+
+    /// The side a confirmed call connects `side` to.
+    pub(crate) fn other(&self, side: Side) -> Option<Side> {
+        match side {
+            Side::Caller => self.snr.answered_leg().map(Side::Leg),
+            Side::Leg(id) => (self.snr.answered_leg() == Some(id)).then_some(Side::Caller),
+        }
+    }
+
+    /// Whether the call is over: the state machine is done and nothing waits for an answer.
+    pub(crate) fn is_over(&self) -> bool {
+        self.snr.is_finished() && self.relays.is_empty() && self.await_ack.is_none()
+    }
+}
+
+/// Header fields a leg's INVITE takes from the caller's (and a relayed request from the other
+/// side's): what the far end needs to answer the same offer the same way. Supported loses
+/// `100rel`: we do not PRACK (RFC 3262), so no far end may send reliable provisionals.
+pub(crate) const PASSED_ON_REQUESTS: [HeaderName; 11] = [
+    HeaderName::Allow,
+    HeaderName::Supported,
+    HeaderName::Require,
+    HeaderName::SessionExpires,
+    HeaderName::MinSe,
+    HeaderName::Accept,
+    HeaderName::ContentDisposition,
+    HeaderName::Subject,
+    HeaderName::Priority,
+    HeaderName::Privacy,
+    HeaderName::Event,
+];
+
+/// Header fields of a response relayed to the other side.
+pub(crate) const PASSED_ON_RESPONSES: [HeaderName; 11] = [
+    HeaderName::Allow,
+    HeaderName::Supported,
+    HeaderName::Require,
+    HeaderName::SessionExpires,
+    HeaderName::MinSe,
+    HeaderName::Accept,
+    HeaderName::ContentDisposition,
+    HeaderName::Unsupported,
+    HeaderName::RetryAfter,
+    HeaderName::Warning,
+    HeaderName::Reason,
+];
+
+/// `(name, value)` of every field of `msg` named in `names`, values as written, `100rel`
+/// left out of Supported.
+pub(crate) fn passed_on(msg: &Message, names: &[HeaderName]) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for name in names {
+        for field in msg.headers_named(*name) {
+            let value = String::from_utf8_lossy(field.value);
+            let value = if *name == HeaderName::Supported {
+                value.split(',').map(str::trim).filter(|t| !t.eq_ignore_ascii_case("100rel")).collect::<Vec<_>>().join(", ")
+            } else {
+                value.into_owned()
+            };
+            if !value.is_empty() {
+                out.push((name.as_str(), value));
+            }
+        }
+    }
+    out
+}
+
+/// The body and its Content-Type, if the message has one.
+pub(crate) fn body_of(msg: &Message) -> Option<(String, Bytes)> {
+    let body = msg.body();
+    if body.is_empty() {
+        return None;
+    }
+    let content_type = msg.header(HeaderName::ContentType).map_or_else(
+        || "application/sdp".to_owned(),
+        |h| String::from_utf8_lossy(h.value).into_owned(),
+    );
+    Some((content_type, body))
+}
+
+/// The Session-Expires interval of a message (RFC 4028 §4), in seconds.
+pub(crate) fn session_expires(msg: &Message) -> Option<Duration> {
+    let v = msg.header(HeaderName::SessionExpires)?;
+    let text = std::str::from_utf8(v.value).ok()?;
+    let secs: u64 = text.split(';').next()?.trim().parse().ok()?;
+    (secs > 0).then(|| Duration::from_secs(secs))
+}
+
+/// Whether `method` may be relayed across a confirmed call.
+pub(crate) fn relayable(method: &Method) -> bool {
+    !matches!(method, Method::Ack | Method::Cancel | Method::Bye | Method::Register)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_refuse_garbage() {
+        let key = CallKey { index: 10, generation: 300 };
+        for side in [Side::Caller, Side::Leg(LegId(3))] {
+            assert_eq!(parse_token(&token(key, side)), Some((key, side)));
+        }
+        assert_eq!(token(key, Side::Leg(LegId(3))), "cwb-a.12c.3");
+        for bad in ["cwb-", "cwb-a.b", "cwb-a.b.c.d", "cwb-x.1.c", "bob", "cwb-1.1.zz"] {
+            assert_eq!(parse_token(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn supported_loses_100rel() {
+        let m = Message::parse(Bytes::from_static(
+            b"INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nSupported: 100rel, timer\r\nSupported: 100rel\r\n\
+              Session-Expires: 1800;refresher=uac\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+        ));
+        let m = m.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(passed_on(&m, &PASSED_ON_REQUESTS), [("Supported", "timer".to_owned()), ("Session-Expires", "1800;refresher=uac".to_owned())]);
+        assert_eq!(session_expires(&m), Some(Duration::from_secs(1800)));
+    }
+}
