@@ -109,13 +109,14 @@ pub struct Limits {
     pub tls_handshake_timeout: Duration,
     /// Messages queued for sending on one connection. A send to a full queue is dropped and counted.
     pub send_queue: usize,
-    /// Received messages and events queued for the driver. UDP datagrams arriving when it is full are dropped and
-    /// counted; stream readers wait instead (TCP back-pressure).
+    /// Stream messages and connection events queued for the driver. Connection tasks wait while it is full (TCP
+    /// back-pressure). UDP datagrams are not queued here: the driver reads them from the socket itself.
     pub event_queue: usize,
-    /// Bytes of received messages waiting for the driver. While more are waiting, UDP datagrams are dropped and
-    /// counted, so a flood of large datagrams cannot hold more memory than this while the driver is behind.
+    /// Bytes of stream messages waiting for the driver. Connection readers wait while more are waiting, so many
+    /// connections sending large messages cannot hold more memory than this while the driver is behind.
     pub event_queue_bytes: usize,
     /// SO_RCVBUF and SO_SNDBUF asked for on UDP sockets (the kernel may cap it at net.core.rmem_max/wmem_max).
+    /// Datagrams the driver has not read yet wait in the receive buffer; when it is full the kernel drops them.
     pub udp_socket_buffer: usize,
 }
 

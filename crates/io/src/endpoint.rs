@@ -1,33 +1,49 @@
-//! [`Io`]: the handle a driver task owns. It binds the listeners, receives what the socket tasks deliver, and
-//! sends: UDP straight from the listener socket, TCP/TLS through the connection table.
+//! [`Io`]: the handle a driver task owns. It binds the listeners, reads the UDP sockets itself, receives what the
+//! connection tasks deliver, and sends: UDP straight from the listener socket, TCP/TLS through the connection table.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use causeway_sip::Transport;
-use tokio::net::UdpSocket;
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::config::{IoConfig, ListenerKind};
 use crate::error::{BindError, SendError};
-use crate::event::{BoundListener, Event, FlowId, Outbound, TransportError};
+use crate::event::{BoundListener, Event, FlowId, Inbound, Outbound, TransportError};
 use crate::shared::{bump, IoStats, Note, Shared};
 use crate::stream::{self, Peer};
 use crate::table::ConnTable;
+use crate::udp::{RecvScratch, UdpPort};
 use crate::{listener, tls, udp};
+
+/// UDP batches read per [`Io::try_recv`] call that finds nothing else to return, so a flood of datagrams the
+/// driver drops (oversize, keep-alives) cannot keep it from its timers.
+const MAX_EMPTY_READS: usize = 4;
 
 /// The transport layer as seen by one driver task.
 ///
 /// Calling order: [`Io::bind`] inside a tokio runtime; then loop on [`Io::recv`] (and [`Io::try_recv`] to drain a
 /// burst without re-polling), calling [`Io::send`] for each outgoing message. Dropping the `Io` (or
 /// [`Io::shutdown`]) stops every listener and connection task.
+///
+/// UDP sockets are read by whoever calls `recv`/`try_recv`, in batches (recvmmsg), in that task: run the driver
+/// on a single-threaded runtime and no datagram crosses a thread.
 pub struct Io {
     shared: Arc<Shared>,
     notes: mpsc::Receiver<Note>,
     table: ConnTable,
-    udp: Vec<(SocketAddr, std::net::UdpSocket)>,
+    udp: Vec<UdpPort>,
+    /// Datagrams read in the last batch and not yet returned.
+    inbox: VecDeque<Inbound>,
+    scratch: RecvScratch,
+    /// The UDP socket read first next time, so that one busy socket does not starve the others.
+    next_udp: usize,
+    /// Whether [`Io::try_recv`] looks at the sockets before the connection queue next time (they alternate).
+    udp_first: bool,
     listeners: Vec<BoundListener>,
     tls_client: Option<TlsConnector>,
     connect_timeout: Duration,
@@ -46,7 +62,7 @@ impl IoStatsHandle {
 }
 
 enum Bound {
-    Udp(SocketAddr, UdpSocket, std::net::UdpSocket),
+    Udp(UdpPort),
     Stream(SocketAddr, tokio::net::TcpListener, Option<TlsAcceptor>),
 }
 
@@ -66,10 +82,7 @@ impl Io {
                 |transport, source| BindError::Socket { transport, addr, source };
             let entry = match &listener.kind {
                 ListenerKind::Udp => {
-                    let (socket, sender) =
-                        udp::bind(addr, limits.udp_socket_buffer).map_err(|e| socket_err(Transport::Udp, e))?;
-                    let local = socket.local_addr().map_err(|e| socket_err(Transport::Udp, e))?;
-                    Bound::Udp(local, socket, sender)
+                    Bound::Udp(udp::bind(addr, limits.udp_socket_buffer).map_err(|e| socket_err(Transport::Udp, e))?)
                 }
                 ListenerKind::Tcp => {
                     let socket = listener::bind(addr).map_err(|e| socket_err(Transport::Tcp, e))?;
@@ -87,15 +100,15 @@ impl Io {
             bound.push(entry);
         }
 
+        let scratch = RecvScratch::new(limits.max_message_size);
         let shared = Shared::new(limits, notes_tx);
         let mut udp = Vec::new();
         let mut listeners = Vec::with_capacity(bound.len());
         for entry in bound {
             match entry {
-                Bound::Udp(local, socket, sender) => {
-                    tokio::spawn(udp::receive(socket, local, Arc::clone(&shared)));
-                    listeners.push(BoundListener { transport: Transport::Udp, local });
-                    udp.push((local, sender));
+                Bound::Udp(port) => {
+                    listeners.push(BoundListener { transport: Transport::Udp, local: port.local });
+                    udp.push(port);
                 }
                 Bound::Stream(local, socket, acceptor) => {
                     let transport = if acceptor.is_some() { Transport::Tls } else { Transport::Tcp };
@@ -109,6 +122,10 @@ impl Io {
             notes,
             table: ConnTable::default(),
             udp,
+            inbox: VecDeque::new(),
+            scratch,
+            next_udp: 0,
+            udp_first: true,
             listeners,
             tls_client,
             connect_timeout: config.client.connect_timeout,
@@ -137,30 +154,75 @@ impl Io {
     /// Waits for the next event. Cancel-safe: an event is never lost if the future is dropped.
     pub async fn recv(&mut self) -> Event {
         loop {
-            if let Some(event) = self.pending.take() {
+            if let Some(event) = self.try_recv() {
                 return event;
             }
-            // `self.shared` holds a sender, so the channel never reports closed.
-            let Some(note) = self.notes.recv().await else {
-                return std::future::pending().await;
-            };
-            if let Some(event) = self.handle(note) {
-                return event;
+            if let Some(note) = std::future::poll_fn(|cx| self.poll_wake(cx)).await {
+                if let Some(event) = self.handle(note) {
+                    return event;
+                }
             }
         }
     }
 
+    /// Ready when a connection note arrived (returned) or a UDP socket has datagrams to read (`None`).
+    fn poll_wake(&mut self, cx: &mut Context<'_>) -> Poll<Option<Note>> {
+        // `self.shared` holds a sender, so the channel never reports closed.
+        if let Poll::Ready(Some(note)) = self.notes.poll_recv(cx) {
+            return Poll::Ready(Some(note));
+        }
+        // An error means the runtime is shutting down: such a socket never wakes us again.
+        if self.udp.iter().any(|port| matches!(port.socket.poll_recv_ready(cx), Poll::Ready(Ok(())))) {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    }
+
     /// The next event if one is ready now.
     pub fn try_recv(&mut self) -> Option<Event> {
+        let mut empty_reads = 0;
         loop {
             if let Some(event) = self.pending.take() {
                 return Some(event);
+            }
+            if let Some(inbound) = self.inbox.pop_front() {
+                return Some(Event::Message(inbound));
+            }
+            self.udp_first = !self.udp_first;
+            if !self.udp_first {
+                if let Ok(note) = self.notes.try_recv() {
+                    if let Some(event) = self.handle(note) {
+                        return Some(event);
+                    }
+                    continue;
+                }
+            }
+            if empty_reads < MAX_EMPTY_READS && self.read_udp() > 0 {
+                if self.inbox.is_empty() {
+                    empty_reads += 1;
+                }
+                continue;
             }
             let note = self.notes.try_recv().ok()?;
             if let Some(event) = self.handle(note) {
                 return Some(event);
             }
         }
+    }
+
+    /// Reads one batch from the first UDP socket, in turn, that has datagrams waiting. Returns how many were read.
+    fn read_udp(&mut self) -> usize {
+        let count = self.udp.len();
+        for i in 0..count {
+            let index = (self.next_udp + i) % count;
+            let Some(port) = self.udp.get(index) else { continue };
+            let read = udp::receive(port, &mut self.scratch, &self.shared.counters, &mut self.inbox);
+            if read > 0 {
+                self.next_udp = (index + 1) % count;
+                return read;
+            }
+        }
+        0
     }
 
     fn handle(&mut self, note: Note) -> Option<Event> {
@@ -204,15 +266,15 @@ impl Io {
 
     fn send_udp(&self, out: &Outbound) -> Result<(), SendError> {
         let destination = out.destination;
-        let (_, socket) = self
+        let port = self
             .udp
             .iter()
-            .find(|(local, _)| match out.local {
-                Some(wanted) => *local == wanted,
-                None => local.is_ipv4() == destination.is_ipv4(),
+            .find(|port| match out.local {
+                Some(wanted) => port.local == wanted,
+                None => port.local.is_ipv4() == destination.is_ipv4(),
             })
             .ok_or(SendError::NoSocket { transport: Transport::Udp, destination })?;
-        match socket.send_to(&out.bytes, destination) {
+        match port.sender.send_to(&out.bytes, destination) {
             Ok(_) => {
                 bump(&self.shared.counters.udp_sent);
                 Ok(())

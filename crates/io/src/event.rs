@@ -32,7 +32,8 @@ impl fmt::Display for FlowId {
 /// One received SIP message (a whole datagram, or one framed message from a stream).
 #[derive(Clone, Debug)]
 pub struct Inbound {
-    /// The message bytes, sliced from the receive buffer without copying.
+    /// The message bytes: a UDP datagram in a buffer of its own size; a stream message sliced from its
+    /// connection's read buffer.
     pub bytes: Bytes,
     pub transport: Transport,
     /// The listener address it arrived on.

@@ -1,6 +1,7 @@
-//! State shared by the driver handle and the socket tasks: counters, the connection limiter, flow ids, and the
-//! channel that carries received messages to the driver. Only connection open/close touches a lock; the per-message
-//! path touches atomics and the channel.
+//! State shared by the driver handle and the connection tasks: counters, the connection limiter, flow ids, and the
+//! channel that carries stream messages and connection events to the driver, with its byte budget. Only connection
+//! open/close touches a lock; the per-message path touches atomics and the channel. UDP does not use any of it
+//! beyond the counters: the driver reads its sockets itself (`udp.rs`).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use causeway_sip::framing::FramingLimits;
 use causeway_sip::Transport;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Limits;
@@ -39,8 +40,9 @@ pub(crate) struct Shared {
     pub(crate) notes: mpsc::Sender<Note>,
     pub(crate) cancel: CancellationToken,
     next_flow: AtomicU64,
-    /// Bytes of [`Note::Message`]s sent to the driver and not yet taken by it.
-    queued_bytes: AtomicUsize,
+    /// Bytes of [`Note::Message`]s the driver may have waiting: a connection reader takes permits for a message
+    /// before queueing it and waits when there are none left; the driver gives them back when it takes the message.
+    queue_budget: Semaphore,
     connections: ConnLimiter,
     /// When the next warning about a misbehaving peer may be logged.
     next_warning: Mutex<Option<Instant>>,
@@ -49,6 +51,7 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn new(limits: Limits, notes: mpsc::Sender<Note>) -> Arc<Self> {
         let max = limits.max_message_size;
+        let queue_budget = Semaphore::new(limits.event_queue_bytes.min(Semaphore::MAX_PERMITS));
         let framing =
             FramingLimits { max_head_bytes: max.min(FramingLimits::default().max_head_bytes), max_message_bytes: max };
         Arc::new(Self {
@@ -58,7 +61,7 @@ impl Shared {
             notes,
             cancel: CancellationToken::new(),
             next_flow: AtomicU64::new(1),
-            queued_bytes: AtomicUsize::new(0),
+            queue_budget,
             connections: ConnLimiter::default(),
             next_warning: Mutex::new(None),
         })
@@ -81,25 +84,23 @@ impl Shared {
         FlowId::from_raw(self.next_flow.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// Reserves room for a received datagram in the driver's queue, unless the byte budget is spent.
-    pub(crate) fn reserve_datagram(&self, len: usize) -> bool {
-        let before = self.queued_bytes.fetch_add(len, Ordering::Relaxed);
-        if before.saturating_add(len) > self.limits.event_queue_bytes {
-            self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
-            return false;
+    /// The permits a message of `len` bytes takes: its length, capped so that one message never needs more than
+    /// the whole budget.
+    fn permits(&self, len: usize) -> u32 {
+        u32::try_from(len.min(self.limits.event_queue_bytes)).unwrap_or(u32::MAX)
+    }
+
+    /// Waits until a stream message of `len` bytes fits in the driver's queue budget, then counts it in. Waiting
+    /// is TCP back-pressure: the connection is not read while the driver is behind.
+    pub(crate) async fn reserve(&self, len: usize) {
+        if let Ok(permit) = self.queue_budget.acquire_many(self.permits(len)).await {
+            permit.forget();
         }
-        true
     }
 
-    /// Counts a stream message into the queue: streams wait for room in the channel instead of dropping, but
-    /// their bytes still hold UDP back.
-    pub(crate) fn reserve_stream(&self, len: usize) {
-        self.queued_bytes.fetch_add(len, Ordering::Relaxed);
-    }
-
-    /// The driver took (or the channel dropped) a message of `len` bytes.
+    /// The driver took a message of `len` bytes (or the channel dropped it).
     pub(crate) fn release(&self, len: usize) {
-        self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
+        self.queue_budget.add_permits(self.permits(len) as usize);
     }
 
     /// Admits an accepted connection from `ip` if neither the total nor the per-IP limit is reached.

@@ -1,25 +1,41 @@
-//! UDP listeners: one receive task per socket, datagrams sliced zero-copy out of a shared receive block.
+//! UDP listeners, read by the driver's own task: no receive task, no channel, no other thread between the socket
+//! and the core. Datagrams are read in batches with recvmmsg(2) into a reused scratch area, then each is copied
+//! into a buffer of its own exact size, so a message that lives on (a request a transaction keeps, a last
+//! response) holds only its own bytes, never a large shared receive block.
 
+use std::collections::VecDeque;
+use std::io::IoSliceMut;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::os::fd::AsRawFd;
 
-use bytes::BytesMut;
+use bytes::Bytes;
 use causeway_sip::Transport;
+use nix::sys::socket::{recvmmsg, MsgFlags, MultiHeaders, SockaddrStorage};
+use smallvec::SmallVec;
 use socket2::{Domain, Protocol, Socket, Type};
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc::error::TrySendError;
 
 use crate::event::Inbound;
-use crate::shared::{bump, Note, Shared};
+use crate::shared::{bump, IoCounters};
 
-/// Datagrams read per readiness wake-up before yielding to other tasks.
-const RECV_BATCH: usize = 64;
+/// Datagrams read by one recvmmsg(2) call.
+const BATCH: usize = 32;
+
+/// One bound UDP listener.
+pub(crate) struct UdpPort {
+    pub(crate) local: SocketAddr,
+    /// Registered with the runtime, for readiness and reads.
+    pub(crate) socket: UdpSocket,
+    /// The same socket, for sending with one non-blocking `sendto`, without tokio's readiness bookkeeping (which
+    /// reports `WouldBlock` until the reactor has first seen the socket writable).
+    pub(crate) sender: std::net::UdpSocket,
+}
 
 /// Binds a UDP socket with large kernel buffers: at thousands of calls per second a burst must not overflow the
-/// default ~200 KiB receive buffer. Returns the tokio socket for the receive task and a duplicate of the same
-/// socket for sending: the driver sends with one non-blocking `sendto`, without tokio's readiness bookkeeping
-/// (which reports `WouldBlock` until the reactor has first seen the socket writable).
-pub(crate) fn bind(addr: SocketAddr, buffer: usize) -> std::io::Result<(UdpSocket, std::net::UdpSocket)> {
+/// default ~200 KiB receive buffer. Datagrams the driver has not read yet wait there, so that buffer is also the
+/// bound on what a flood can queue.
+pub(crate) fn bind(addr: SocketAddr, buffer: usize) -> std::io::Result<UdpPort> {
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
     if addr.is_ipv6() {
         socket.set_only_v6(true)?;
@@ -30,64 +46,89 @@ pub(crate) fn bind(addr: SocketAddr, buffer: usize) -> std::io::Result<(UdpSocke
     socket.set_nonblocking(true)?;
     socket.bind(&addr.into())?;
     let sender = socket.try_clone()?;
-    Ok((UdpSocket::from_std(socket.into())?, sender.into()))
+    let socket = UdpSocket::from_std(socket.into())?;
+    Ok(UdpPort { local: socket.local_addr()?, socket, sender: sender.into() })
 }
 
-/// Receives datagrams until cancelled. Each wake-up drains up to [`RECV_BATCH`] datagrams with non-blocking reads.
-/// Every datagram is a `Bytes` slice of a large block, so the driver gets it without a copy; a new block is
-/// allocated only when the current one cannot hold a maximum-size datagram.
-pub(crate) async fn receive(socket: UdpSocket, local: SocketAddr, shared: Arc<Shared>) {
-    let max = shared.limits.max_message_size;
-    // One byte over the limit so an oversize datagram is seen as such rather than silently truncated to fit.
-    let slot = max.saturating_add(1);
-    let block = slot.saturating_mul(16).max(1 << 20);
-    // Registered once: a fresh `cancelled()` per wake-up would lock the token's waiter list every time.
-    let cancelled = shared.cancel.cancelled();
-    tokio::pin!(cancelled);
-    let mut buf = BytesMut::with_capacity(block);
-    loop {
-        tokio::select! {
-            () = &mut cancelled => return,
-            ready = socket.readable() => if ready.is_err() { return },
+/// Where recvmmsg(2) writes: [`BATCH`] slots of the largest datagram accepted plus one byte, so an oversize
+/// datagram shows as such rather than silently truncated to fit. Allocated zeroed and never written beyond what
+/// datagrams fill, so only the pages datagrams touch become resident.
+pub(crate) struct RecvScratch {
+    storage: Box<[u8]>,
+    slot: usize,
+    max: usize,
+}
+
+impl RecvScratch {
+    pub(crate) fn new(max_message_size: usize) -> Self {
+        let slot = max_message_size.saturating_add(1);
+        Self { storage: vec![0; slot.saturating_mul(BATCH)].into_boxed_slice(), slot, max: max_message_size }
+    }
+}
+
+/// Reads one batch of datagrams from `port` into `inbox`. Oversize datagrams and bare CRLF keep-alives are dropped
+/// here. Returns how many datagrams were read, 0 when none was waiting.
+pub(crate) fn receive(port: &UdpPort, scratch: &mut RecvScratch, counters: &IoCounters, inbox: &mut VecDeque<Inbound>) -> usize {
+    let (socket, local) = (&port.socket, port.local);
+    let fd = socket.as_raw_fd();
+    let slot = scratch.slot;
+    let read = socket.try_io(Interest::READABLE, || {
+        let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(BATCH, None);
+        let mut chunks = scratch.storage.chunks_mut(slot);
+        let mut slices: [[IoSliceMut<'_>; 1]; BATCH] =
+            std::array::from_fn(|_| [IoSliceMut::new(chunks.next().unwrap_or_default())]);
+        let received = recvmmsg(fd, &mut headers, slices.iter_mut(), MsgFlags::MSG_DONTWAIT, None)?;
+        Ok(received.map(|m| (m.bytes, m.address.and_then(|a| to_std(&a)))).collect::<SmallVec<[_; BATCH]>>())
+    });
+    let batch = match read {
+        Ok(batch) => batch,
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return 0,
+        // ICMP errors surface on the next receive (Linux ECONNREFUSED); they concern an earlier send.
+        Err(e) => {
+            tracing::debug!(%local, error = %e, "UDP receive error");
+            return 0;
         }
-        for _ in 0..RECV_BATCH {
-            if buf.capacity() - buf.len() < slot {
-                buf = BytesMut::with_capacity(block);
-            }
-            let (len, peer) = match socket.try_recv_buf_from(&mut buf) {
-                Ok(received) => received,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                // ICMP errors surface on the next receive (Linux ECONNREFUSED); they concern an earlier send.
-                Err(e) => {
-                    tracing::debug!(%local, error = %e, "UDP receive error");
-                    continue;
-                }
-            };
-            let bytes = buf.split().freeze();
-            bump(&shared.counters.udp_received);
-            if len > max {
-                bump(&shared.counters.udp_dropped);
-                tracing::debug!(%peer, len, max, "oversize UDP datagram dropped");
-                continue;
-            }
-            // Bare CRLFs are NAT keep-alives some phones send over UDP; they carry no message.
-            if bytes.iter().all(|b| matches!(b, b'\r' | b'\n')) {
-                continue;
-            }
-            if !shared.reserve_datagram(len) {
-                bump(&shared.counters.udp_dropped);
-                continue;
-            }
-            let inbound =
-                Inbound { bytes, transport: Transport::Udp, local, peer, flow: None, tls_peer_names: None };
-            match shared.notes.try_send(Note::Message(inbound)) {
-                Ok(()) => {}
-                Err(TrySendError::Full(_)) => {
-                    shared.release(len);
-                    bump(&shared.counters.udp_dropped);
-                }
-                Err(TrySendError::Closed(_)) => return,
-            }
+    };
+    for (i, &(len, peer)) in batch.iter().enumerate() {
+        bump(&counters.udp_received);
+        let Some(peer) = peer else { continue };
+        if len > scratch.max {
+            bump(&counters.udp_dropped);
+            tracing::debug!(%peer, len, max = scratch.max, "oversize UDP datagram dropped");
+            continue;
+        }
+        let Some(datagram) = scratch.storage.get(i * slot..i * slot + len) else { continue };
+        // Bare CRLFs are NAT keep-alives some phones send over UDP; they carry no message.
+        if datagram.iter().all(|b| matches!(b, b'\r' | b'\n')) {
+            continue;
+        }
+        let bytes = Bytes::copy_from_slice(datagram);
+        inbox.push_back(Inbound { bytes, transport: Transport::Udp, local, peer, flow: None, tls_peer_names: None });
+    }
+    batch.len()
+}
+
+fn to_std(address: &SockaddrStorage) -> Option<SocketAddr> {
+    if let Some(v4) = address.as_sockaddr_in() {
+        return Some(SocketAddr::V4((*v4).into()));
+    }
+    address.as_sockaddr_in6().map(|v6| SocketAddr::V6((*v6).into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scratch_slots_hold_one_byte_more_than_the_limit() {
+        let scratch = RecvScratch::new(1000);
+        assert_eq!((scratch.slot, scratch.storage.len()), (1001, 1001 * BATCH));
+    }
+
+    #[test]
+    fn peer_addresses_convert_back_unchanged() {
+        for addr in [SocketAddr::from(([127, 0, 0, 1], 5060)), "[::1]:5070".parse().unwrap_or_else(|e| panic!("{e}"))] {
+            assert_eq!(to_std(&SockaddrStorage::from(addr)), Some(addr));
         }
     }
 }
