@@ -265,6 +265,14 @@ pub enum Reason {
         /// The policy crate's explanation.
         error: causeway_policy::digest::credentials::Ha1Error,
     },
+    /// `[meetings] config` names a file that cannot be read.
+    #[error("cannot read the meetings config `{}`: {source}", path.display())]
+    MeetingsFileUnreadable {
+        /// The path, resolved against the config file's directory.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
     /// `advertised_host` is not a host name or IP address.
     #[error("advertised_host `{host}` is not a host name or IP address")]
     BadAdvertisedHost {

@@ -57,6 +57,17 @@ pub(crate) struct RawConfig {
     /// `[dns]`: name servers for RFC 3263 lookups (absent: the system's).
     #[serde(default)]
     pub(crate) dns: RawDns,
+    /// `[meetings]`: the meetings service this node runs in-process (room bookings for the Zoom repair).
+    pub(crate) meetings: Option<RawMeetings>,
+}
+
+/// `[meetings]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMeetings {
+    /// The meetings config file (`[meetings]` with rooms and CalDAV collections, as `causeway meetings`
+    /// reads it), relative to this file.
+    pub(crate) config: Spanned<String>,
 }
 
 /// `[admin]`.

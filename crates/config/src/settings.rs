@@ -41,6 +41,16 @@ pub struct Config {
     pub admin: Option<AdminSettings>,
     /// `[dns]`.
     pub dns: DnsSettings,
+    /// `[meetings]`, when this node runs the meetings service.
+    pub meetings: Option<MeetingsLink>,
+}
+
+/// `[meetings]`: `causeway serve` runs the meetings service of this file in-process (CalDAV polling, the
+/// bookings API) and its routing repairs Zoom dial strings from the room bookings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeetingsLink {
+    /// The meetings config file, resolved against the main config's directory; read by causeway-meetings.
+    pub config: PathBuf,
 }
 
 /// `[admin]`: where `GET /status` (and `causeway status`) is served.

@@ -65,11 +65,14 @@ impl<'a> Validator<'a> {
         let (security, server_header) = self.security(sections, node_server_header, &zones);
         let admin = raw.admin.and_then(|a| self.admin(a));
         let dns = self.dns(raw.dns);
+        let meetings = raw.meetings.and_then(|m| self.meetings(m));
         if let Some(value) = server_header {
             node.server_header = value;
         }
         match (self.errors.is_empty(), routing) {
-            (true, Some(routing)) => Ok(Config { node, listeners, outbound, timers, limits, log, routes, routing, security, admin, dns }),
+            (true, Some(routing)) => {
+                Ok(Config { node, listeners, outbound, timers, limits, log, routes, routing, security, admin, dns, meetings })
+            }
             _ => {
                 self.errors.sort_by_key(|e| (e.line, e.column));
                 Err(self.errors)

@@ -107,3 +107,15 @@ fn routes_do_not_mix_with_zones() {
         "t.toml:4:1: [[route]] is the simple form of routing; beside [[zone]] and [[search_rule]] write it as a search rule"
     );
 }
+
+#[test]
+fn meetings_names_a_readable_file_beside_the_config() {
+    let dir = support::temp_dir();
+    support::write(&dir.path().join("meetings.toml"), "[meetings]\n");
+    let source = format!("{LISTENER}[meetings]\nconfig = \"meetings.toml\"\n");
+    let config = Config::parse(&source, "t.toml", dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.meetings.map(|m| m.config), Some(dir.path().join("meetings.toml")));
+    let missing = format!("{LISTENER}[meetings]\nconfig = \"nowhere.toml\"\n");
+    let text = Config::parse(&missing, "t.toml", dir.path()).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(text.starts_with("t.toml:5:10: cannot read the meetings config"), "{text}");
+}

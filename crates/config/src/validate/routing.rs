@@ -9,6 +9,9 @@
 //! order first, the default route last — the order the static table always had. The rules may
 //! target the zone the request came from (a next hop may also call in). Routes and zones do not
 //! mix: a file with `[[zone]]` or `[[search_rule]]` writes its routes as search rules.
+//!
+//! `[meetings]` feeds routing's Zoom repair: it names the meetings config file, which must be
+//! readable; its contents are causeway-meetings' to check when the service starts.
 
 use std::ops::Range;
 
@@ -21,7 +24,8 @@ use toml::Spanned;
 
 use super::Validator;
 use crate::error::Reason;
-use crate::settings::{Route, RouteMatch, Routing, Transport};
+use crate::raw::RawMeetings;
+use crate::settings::{MeetingsLink, Route, RouteMatch, Routing, Transport};
 
 /// The routing sections, raw.
 pub(crate) struct RawRouting {
@@ -65,6 +69,23 @@ impl Validator<'_> {
                 for error in errors {
                     self.error(error.span, Reason::Routing(error.reason));
                 }
+                None
+            }
+        }
+    }
+
+    /// `[meetings] config`, resolved against the config file's directory; `None` if unreadable (reported).
+    pub(crate) fn meetings(&mut self, raw: RawMeetings) -> Option<MeetingsLink> {
+        let span = raw.config.span();
+        let path = self.base_dir.join(raw.config.into_inner());
+        let file = std::fs::metadata(&path).and_then(|m| match m.is_file() {
+            true => Ok(()),
+            false => Err(std::io::Error::other("not a file")),
+        });
+        match file {
+            Ok(()) => Some(MeetingsLink { config: path }),
+            Err(source) => {
+                self.error(span, Reason::MeetingsFileUnreadable { path, source });
                 None
             }
         }
