@@ -9,6 +9,11 @@
 # then a fresh process for the step search (max sustainable cps, <0.1% failed).
 # Everything runs on 127.0.0.1; every SIPp run is bounded by the harness (count and time).
 # Output and raw SIPp material: bench-out/<time>/ ; the summary is also written to summary.txt there.
+#
+# Fork mode is proxy forking (RFC 3261 §16.6-16.7): two neighbour zones, one per SIPp UAS, reached by two search
+# rules of equal priority, so every INVITE is forked in parallel and the ringing leg is CANCELled when the other
+# answers; Kamailio runs its WITH_FORK config. --strict-cancel is always on there: a leg never CANCELled fails a run.
+# The machine is shared: the summary records the load average before and after, and the commit measured.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${CAUSEWAY_SHARED:-$ROOT/../shared}
@@ -38,11 +43,6 @@ H="$OUT/harness"
 cargo build --release -q -p causeway
 BIN="$ROOT/target/release/causeway"
 CONF="$OUT/causeway-bench.toml"
-if [ "$MODE" = fork ]; then
-  HOPS='next_hops = ["sip:127.0.0.1:5080;transport=udp", "sip:127.0.0.1:5082;transport=udp"]'
-else
-  HOPS='next_hop = "sip:127.0.0.1:5080;transport=udp"'
-fi
 cat >"$CONF" <<EOF
 [node]
 name = "bench"
@@ -51,10 +51,31 @@ transport = "udp"
 address = "127.0.0.1:5070"
 [log]
 level = "warn"
-[[route]]
-default = true
-$HOPS
 EOF
+if [ "$MODE" = fork ]; then
+  for leg in a:5080 b:5082; do
+    # The UAC shares 127.0.0.1 with the UASes, so its requests classify into a UAS zone: allow_source_zone.
+    cat >>"$CONF" <<EOF
+[[zone]]
+name = "uas-${leg%%:*}"
+kind = "neighbor"
+keepalive = { enabled = false }
+[[zone.peer]]
+address = "127.0.0.1:${leg##*:}"
+transport = "udp"
+[[search_rule]]
+name = "fork-${leg%%:*}"
+priority = 10
+pattern_type = "regex"
+pattern = ".*"
+target = "uas-${leg%%:*}"
+allow_source_zone = true
+EOF
+  done
+else
+  printf '[[route]]\ndefault = true\nnext_hop = "sip:127.0.0.1:5080;transport=udp"\n' >>"$CONF"
+fi
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 "$BIN" check -c "$CONF" >/dev/null
 
 PIDS=()
@@ -112,6 +133,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b+0 == 0 || a == "") print "n/a";
 {
   echo
   echo "== summary ($MODE mode, UDP, $(nproc) cores, SIPp on the same cores; $(date -u +%Y-%m-%dT%H:%MZ))"
+  echo "commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- crates || echo ' (+ uncommitted changes in crates/)'); load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)"
   printf '%-34s %14s %14s %10s\n' figure kamailio causeway "cw/kam"
   row() { printf '%-34s %14s %14s %10s\n' "$1" "${2:-n/a}" "${3:-n/a}" "$(ratio "${3:-}" "${2:-}")"; }
   row "max sustainable cps" "${MAX_CPS[kamailio]:-}" "${MAX_CPS[causeway]:-}"
