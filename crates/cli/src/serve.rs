@@ -36,13 +36,20 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Some(path) => tracing::info!(config = %path.display(), node = %config.node.name, "starting"),
         None => tracing::info!(config = BUILTIN_NAME, "no -c FILE given: running the built-in example"),
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("tokio runtime")?;
+    // One thread: the node is one sans-IO core driven by one task that reads its UDP sockets itself (causeway-io),
+    // so a second worker would only add wake-ups and cross-thread hand-offs per datagram.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("tokio runtime")?;
     runtime.block_on(serve(&config))?;
     Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(config: &Config) -> anyhow::Result<()> {
-    let node_config = NodeConfig::from_config(config);
+    let mut node_config = NodeConfig::from_config(config);
+    let meetings = match &config.meetings {
+        Some(link) => Some(crate::bookings::InProcess::start(link).await.context("cannot start the meetings service")?),
+        None => None,
+    };
+    node_config.zoom_repair = meetings.as_ref().map(|m| m.repair.clone());
     let zones = node_config.routing.clone();
     let node = Node::build(node_config).context("cannot start the node")?;
     for listener in node.listeners() {
@@ -60,6 +67,9 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     let stats = node.run(causeway_node::shutdown_signal()).await;
     if let Some(admin) = admin {
         admin.stop().await;
+    }
+    if let Some(meetings) = meetings {
+        meetings.stop().await;
     }
     tracing::info!(counters = %summary(&stats.proxy), "stopped");
     Ok(())
