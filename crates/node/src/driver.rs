@@ -12,6 +12,7 @@ use causeway_io::{BindError, BoundListener, Event, Io, Outbound, SendError};
 use causeway_proxy::{Core, FlowId, Inbound, ListenerConfig, Transmit, TransportFailure};
 use tokio::sync::watch;
 
+use crate::callctl::CallControl;
 use crate::dns::Dns;
 use crate::routing::NodeLocator;
 use crate::settings::NodeConfig;
@@ -29,6 +30,8 @@ pub enum BuildError {
     Bind(#[from] BindError),
     #[error("proxy configuration: {0}")]
     Proxy(#[from] causeway_proxy::ConfigError),
+    #[error("call control configuration: {0}")]
+    CallControl(#[from] causeway_b2bua::ConfigError),
 }
 
 /// A bound, ready node: sockets open, core built. [`Node::run`] drives it.
@@ -38,6 +41,8 @@ pub struct Node {
     stats: watch::Sender<CoreStats>,
     /// The core's DNS lookups in flight.
     dns: Dns,
+    /// The registrar and call control, lent to the core for each message, when configured.
+    call_control: Option<CallControl>,
 }
 
 impl Node {
@@ -45,7 +50,12 @@ impl Node {
     /// runtime. Returns at once; nothing is received until [`Node::run`].
     pub fn build(config: NodeConfig) -> Result<Self, BuildError> {
         let dns = Dns::new(&config.dns);
-        let io = Io::bind(config.io)?;
+        let mut io = Io::bind(config.io)?;
+        for kept in config.routing.as_deref().map(crate::traversal::kept_flows).unwrap_or_default() {
+            if let Err(error) = io.keep_flow(kept.clone()) {
+                tracing::warn!(%error, peer = %kept.destination, "cannot keep a traversal connection");
+            }
+        }
         let mut proxy = config.proxy;
         proxy.listeners = io
             .listeners()
@@ -54,6 +64,13 @@ impl Node {
             .collect();
         proxy.domains = crate::routing::domains(&proxy.domains, config.routing.as_ref());
         let seed = config.seed.unwrap_or_else(rand::random);
+        let call_control = match &config.call_control {
+            Some(cc) => {
+                let (listeners, server, timers) = (proxy.listeners.clone(), proxy.server.clone(), proxy.timers);
+                Some(CallControl::new(cc, listeners, server, timers, config.routing.clone(), seed.rotate_left(32), now())?)
+            }
+            None => None,
+        };
         let locator = crate::routing::locator(
             config.routing.as_ref(),
             config.routes,
@@ -67,7 +84,17 @@ impl Node {
             core.monitor_peers(now(), table);
         }
         let (stats, _) = watch::channel(CoreStats::default());
-        Ok(Self { io, core, stats, dns })
+        Ok(Self { io, core, stats, dns, call_control })
+    }
+
+    /// Keeps the registrar's bindings, the dual-ringing switches and the CDRs in `store`, after
+    /// loading the bindings and switches it holds (a restart keeps registrations). Without call
+    /// control there is nothing to keep.
+    pub async fn attach_store(&mut self, store: causeway_store::Store) -> Result<(), causeway_store::StoreError> {
+        match &mut self.call_control {
+            Some(cc) => cc.attach(store, now()).await,
+            None => Ok(()),
+        }
     }
 
     /// The sockets bound (with real ports when the config asked for port 0).
@@ -96,6 +123,9 @@ impl Node {
                 () = &mut timer, if armed.is_some() => {
                     armed = None;
                     self.core.handle_timeout(now());
+                    if let Some(cc) = &mut self.call_control {
+                        cc.b2bua.handle_timeout(now());
+                    }
                     self.flush();
                 }
                 event = self.io.recv() => {
@@ -111,7 +141,8 @@ impl Node {
                 }
                 _ = publish.tick() => self.publish(),
             }
-            let next = self.core.poll_timeout();
+            let agent = self.call_control.as_mut().and_then(|cc| cc.b2bua.poll_timeout());
+            let next = [self.core.poll_timeout(), agent].into_iter().flatten().min();
             if next != armed {
                 armed = next;
                 if let Some(deadline) = next {
@@ -137,16 +168,23 @@ impl Node {
                     flow: m.flow.map(|f| FlowId(f.get())),
                     tls_peer_names: m.tls_peer_names,
                 };
-                self.core.handle_inbound(now(), inbound);
+                match &mut self.call_control {
+                    Some(cc) => self.core.handle_inbound_with(now(), inbound, &mut cc.b2bua),
+                    None => self.core.handle_inbound(now(), inbound),
+                }
             }
             Event::TransportError(e) => {
                 tracing::debug!(destination = %e.destination, transport = %e.transport, kind = %e.kind, "transport error");
                 let failure =
                     TransportFailure { transport: e.transport, destination: e.destination, flow: Some(FlowId(e.flow.get())) };
                 self.core.handle_transport_error(now(), failure);
+                if let Some(cc) = &mut self.call_control {
+                    cc.b2bua.handle_transport_error(now(), failure);
+                }
             }
             Event::FlowClosed { flow, transport, peer } => {
                 tracing::debug!(%flow, %transport, %peer, "connection closed");
+                self.core.handle_flow_closed(FlowId(flow.get()));
                 return;
             }
         }
@@ -173,6 +211,18 @@ impl Node {
                 }
             }
         }
+        let Some(cc) = &mut self.call_control else { return };
+        while let Some(transmit) = cc.b2bua.poll_transmit() {
+            let failure = TransportFailure { transport: transmit.transport, destination: transmit.destination, flow: transmit.flow };
+            match self.io.send(outbound(transmit)) {
+                Ok(_) | Err(SendError::Udp { kind: std::io::ErrorKind::WouldBlock, .. }) => {}
+                Err(error) => {
+                    tracing::debug!(%error, "send failed");
+                    cc.b2bua.handle_transport_error(now(), failure);
+                }
+            }
+        }
+        cc.persist();
     }
 
     fn publish(&self) {

@@ -9,13 +9,16 @@
 //! Main types: [`Node`] (`build`, `listeners`, `run`), [`NodeConfig`], [`NodeStats`] / [`StatsHandle`],
 //! [`shutdown_signal`], [`edge_router`] (the routing engine a node builds, for `causeway locate`).
 
+mod callctl;
 mod dns;
 mod driver;
 mod routing;
 mod settings;
 mod signal;
 mod stats;
+mod traversal;
 
+pub use callctl::CallControlConfig;
 pub use dns::DnsConfig;
 pub use driver::{BuildError, Node};
 pub use routing::edge_router;

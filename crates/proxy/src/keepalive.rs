@@ -28,6 +28,7 @@ use crate::core::Core;
 use crate::dns::Owner;
 use crate::locate::Locator;
 use crate::reply::ALLOW;
+use crate::traversal::Traversal;
 
 /// State changes kept for [`Core::poll_peer_change`] when nobody drains them.
 const MAX_CHANGES: usize = 1024;
@@ -46,7 +47,9 @@ pub(crate) struct PeerMonitor {
     waiting: HashMap<String, Vec<Probe>>,
     /// Looked-up addresses by host, and until when they may be used (their TTL).
     addresses: HashMap<String, (Vec<IpAddr>, Instant)>,
-    health: HealthSnapshot,
+    pub(crate) health: HealthSnapshot,
+    /// Connections internal nodes keep open for traversal-server zones.
+    pub(crate) traversal: Traversal,
     changes: VecDeque<StateChange>,
     cseq: u32,
 }
@@ -58,6 +61,7 @@ impl PeerMonitor {
         Self {
             health: keepalive.snapshot(),
             keepalive,
+            traversal: Traversal::new(table),
             timeouts,
             in_flight: HashMap::new(),
             waiting: HashMap::new(),

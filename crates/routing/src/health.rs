@@ -3,8 +3,9 @@
 //! connections are up. Routing reads a snapshot; it never probes anything itself.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
+use causeway_sip::Transport;
 use serde::Serialize;
 
 use crate::table::{Peer, Zone, ZoneKind};
@@ -41,11 +42,25 @@ pub struct PeerHealth {
     pub addresses: Vec<IpAddr>,
 }
 
+/// The connection an internal node keeps open to this (edge) node for a traversal-server zone:
+/// requests for the zone go down it (RFC 5626 §5 flow reuse).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TraversalConnection {
+    /// The I/O layer's name for the connection.
+    pub flow: u64,
+    /// The internal node's address on it.
+    pub address: SocketAddr,
+    /// TCP or TLS.
+    #[serde(serialize_with = "crate::serialize_transport")]
+    pub transport: Transport,
+}
+
 /// Peer health and traversal connection state, by zone name and peer key (`host:port`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HealthSnapshot {
     peers: BTreeMap<String, BTreeMap<String, PeerHealth>>,
     traversal: BTreeMap<String, bool>,
+    connections: BTreeMap<String, TraversalConnection>,
     assume_up: bool,
 }
 
@@ -78,6 +93,21 @@ impl HealthSnapshot {
     /// Records whether a traversal zone's connection is up.
     pub fn set_traversal(&mut self, zone: &str, up: bool) {
         self.traversal.insert(zone.to_owned(), up);
+    }
+
+    /// Records a traversal-server zone's connection (`None`: there is none), and whether the
+    /// zone is up accordingly.
+    pub fn set_traversal_connection(&mut self, zone: &str, connection: Option<TraversalConnection>) {
+        self.set_traversal(zone, connection.is_some());
+        match connection {
+            Some(c) => self.connections.insert(zone.to_owned(), c),
+            None => self.connections.remove(zone),
+        };
+    }
+
+    /// The connection requests for traversal-server zone `zone` go down, if one is up.
+    pub fn traversal_connection(&self, zone: &str) -> Option<&TraversalConnection> {
+        self.connections.get(zone)
     }
 
     /// A peer's entry (default: unknown, no addresses).
@@ -113,5 +143,26 @@ impl HealthSnapshot {
             ZoneKind::TraversalServer => self.assume_up || self.traversal.get(&zone.name).copied().unwrap_or(false),
             ZoneKind::Default => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config;
+
+    #[test]
+    fn a_traversal_zone_is_available_while_its_connection_is_known() {
+        let table = config::load("[[zone]]\nname = \"internal\"\nkind = \"traversal\"\nrole = \"server\"\n").unwrap_or_else(|e| panic!("{e:?}"));
+        let zone = table.zone("internal").unwrap_or_else(|| panic!("zone"));
+        let mut health = HealthSnapshot::default();
+        assert!(!health.zone_available(zone));
+        let connection = TraversalConnection { flow: 7, address: SocketAddr::from(([127, 0, 0, 1], 40000)), transport: Transport::Tls };
+        health.set_traversal_connection("internal", Some(connection));
+        assert!(health.zone_available(zone));
+        assert_eq!(health.traversal_connection("internal"), Some(&connection));
+        health.set_traversal_connection("internal", None);
+        assert!(!health.zone_available(zone));
+        assert_eq!(health.traversal_connection("internal"), None);
     }
 }

@@ -42,7 +42,7 @@ pub use auth::{
 pub use classify::{classify, ClassifiedBy, ClassifyInput, ZoneClassified};
 pub use config::{RoutingConfig, RoutingConfigError};
 pub use decision::{Decision, Outcome, RejectCause, TargetGroup, ZoneTarget};
-pub use health::{HealthSnapshot, PeerHealth, PeerState};
+pub use health::{HealthSnapshot, PeerHealth, PeerState, TraversalConnection};
 pub use keepalive::Keepalive;
 pub use resolve::{Resolution, ResolveStep};
 pub use search::{locate, name_addr_address, AliasRewriter, ExternalRewrite, Locate, LocateInput};

@@ -16,6 +16,7 @@ use causeway_routing::{
 use causeway_sip::{HeaderName, Message, StatusCode};
 use rand::RngCore;
 
+use crate::api::FlowId;
 use crate::locate::{LocateError, NextHop, Target, TargetOptions};
 
 /// Where each target of `decision` goes; the trace gains one resolution step per target.
@@ -40,7 +41,7 @@ pub(crate) fn targets(
             let result = match &outcome {
                 Resolved::Hops(_) | Resolved::Failed(_) => resolution.summary(),
                 Resolved::Unanswered(query) => format!("no next hop: no answer for {query} here (the node's resolver looks it up)"),
-                Resolved::Traversal => "no next hop: traversal zones are not served by this node".to_owned(),
+                Resolved::Traversal => "no next hop: no traversal connection is up".to_owned(),
             };
             let lookups = resolution.lookups().to_vec();
             decision.trace.steps.push(TraceStep::Resolution { zone: zone_target.zone.clone(), lookups, result });
@@ -96,7 +97,17 @@ fn drive(resolution: &mut Resolution, zone: Option<&Zone>, health: &HealthSnapsh
                 return Resolved::Hops(hops);
             }
             ResolveStep::Failed(e) => return Resolved::Failed(e),
-            ResolveStep::TraversalFlow => return Resolved::Traversal,
+            // The connection the internal node keeps open to us (RFC 5626 §5 flow reuse).
+            ResolveStep::TraversalFlow => {
+                return match zone.and_then(|z| health.traversal_connection(&z.name)) {
+                    Some(c) => Resolved::Hops(vec![NextHop {
+                        transport: c.transport,
+                        address: c.address,
+                        flow: Some(FlowId(c.flow)),
+                    }]),
+                    None => Resolved::Traversal,
+                };
+            }
             ResolveStep::Query(query) => match zone.and_then(|z| known_answer(query, z, health)) {
                 Some(answer) => answer,
                 None => return Resolved::Unanswered(query.to_string()),
