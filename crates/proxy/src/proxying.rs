@@ -86,14 +86,18 @@ impl<L: Locator> Core<L> {
             // from either side reach the listener on their side (RFC 5658 §3.3).
             let inbound = arrival.listener.and_then(|i| self.identity.listener(i).map(|l| (i, l)));
             let inbound_flow = arrival.flow.filter(|_| arrival.transport.is_stream());
+            // The entry facing the callee carries the connection the branch goes down when it
+            // is one the callee opened (a traversal zone's): in-dialog requests from the caller
+            // side reuse it (RFC 5626 §5.3), since nothing can connect to the callee.
+            let outbound_flow = target.next_hop.flow.filter(|_| transport.is_stream());
             match inbound {
                 Some((i, l)) if i == egress_index => l.write_record_route(inbound_flow, &mut scratch.record_route),
                 Some((_, l)) => {
-                    listener.write_record_route(None, &mut scratch.record_route);
+                    listener.write_record_route(outbound_flow, &mut scratch.record_route);
                     scratch.record_route.push_str(", ");
                     l.write_record_route(inbound_flow, &mut scratch.record_route);
                 }
-                None => listener.write_record_route(None, &mut scratch.record_route),
+                None => listener.write_record_route(outbound_flow, &mut scratch.record_route),
             }
         }
         let edits = BranchEdits {
