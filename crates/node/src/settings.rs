@@ -34,6 +34,8 @@ pub struct NodeConfig {
     pub routing: Option<Arc<RoutingTable>>,
     /// The Zoom dial-string repair over the room bookings, run before the transforms (`[meetings]`).
     pub zoom_repair: Option<ZoomRepair>,
+    /// Call control (`[callctl]`): the registrar of its devices and the B2BUA of its users' calls.
+    pub call_control: Option<crate::CallControlConfig>,
 }
 
 impl NodeConfig {
@@ -48,6 +50,7 @@ impl NodeConfig {
             dns: DnsConfig::default(),
             routing: None,
             zoom_repair: None,
+            call_control: None,
         }
     }
 
@@ -89,6 +92,7 @@ impl NodeConfig {
             dns: DnsConfig { servers: config.dns.servers.clone(), timeout: config.dns.timeout, attempts: config.dns.attempts },
             routing: Some(config.routing.table().clone()),
             zoom_repair: None,
+            call_control: None,
         }
     }
 }

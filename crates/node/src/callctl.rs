@@ -1,0 +1,137 @@
+//! Call control in the node: the registrar and back-to-back user agent (`causeway_b2bua::B2bua`),
+//! lent to the proxy core for every received message, its timers and sends driven beside the
+//! core's, and what it reports persisted to the store — binding sets and dual-ringing switches in
+//! the order they changed (one writer task), each finished call's CDR as soon as it ends (a task
+//! per record, so the store's writer group-commits them under load and call processing never
+//! waits for the disk).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use causeway_b2bua::{B2bua, B2buaConfig, BindingRecord, Event, FixedClock, RegistrarConfig, Zones};
+use causeway_callctl::Cluster;
+use causeway_proxy::{ListenerConfig, Timers};
+use causeway_routing::RoutingTable;
+use causeway_store::{Binding, BindingStore, CdrStore, DirectoryStore, Received, Store, StoreError};
+use chrono::Utc;
+use tokio::sync::mpsc;
+
+/// Writes that must reach the store in order, queued at most.
+const ORDERED_QUEUE: usize = 1024;
+
+/// What a node runs call control with.
+#[derive(Debug, Clone)]
+pub struct CallControlConfig {
+    /// Call control's snapshot: directory, dial plan, trunks.
+    pub cluster: Arc<Cluster>,
+    /// Registration times and digest settings.
+    pub registrar: RegistrarConfig,
+}
+
+/// A write that must follow the one before it.
+enum Ordered {
+    Bindings { aor: String, bindings: Vec<Binding> },
+    DualRing(Vec<(String, bool)>),
+}
+
+/// The engine and where its events go.
+pub(crate) struct CallControl {
+    pub(crate) b2bua: B2bua,
+    store: Option<(Store, mpsc::Sender<Ordered>)>,
+}
+
+impl CallControl {
+    /// An engine for `config` on the node's bound `listeners`, routing legs through `routing`.
+    pub(crate) fn new(
+        config: &CallControlConfig,
+        listeners: Vec<ListenerConfig>,
+        server: Option<String>,
+        timers: Timers,
+        routing: Option<Arc<RoutingTable>>,
+        seed: u64,
+        now: Instant,
+    ) -> Result<Self, causeway_b2bua::ConfigError> {
+        let b2bua_config = B2buaConfig { server, timers, registrar: config.registrar.clone(), ..B2buaConfig::new(listeners) };
+        // The wall clock is read once, here in the I/O layer; the engine runs with it from `now`.
+        let clock = FixedClock { at: now, wall: Utc::now() };
+        let b2bua = B2bua::new(b2bua_config, config.cluster.clone(), Zones::new(routing), Box::new(clock), seed, now)?;
+        Ok(Self { b2bua, store: None })
+    }
+
+    /// Keeps state in `store` from now on, after loading the bindings and switches it holds.
+    pub(crate) async fn attach(&mut self, store: Store, now: Instant) -> Result<(), StoreError> {
+        let bindings = store.all_bindings(Utc::now()).await?;
+        let records = bindings.into_iter().map(|(aor, b)| (aor, record_of(b)));
+        let loaded = self.b2bua.load_bindings(now, records);
+        self.b2bua.load_dual_ring(store.dual_ring_overrides().await?);
+        tracing::info!(bindings = loaded, "registrar bindings loaded from the store");
+        let (tx, rx) = mpsc::channel(ORDERED_QUEUE);
+        tokio::spawn(write_in_order(store.clone(), rx));
+        self.store = Some((store, tx));
+        Ok(())
+    }
+
+    /// Hands every event the engine has to the store.
+    pub(crate) fn persist(&mut self) {
+        while let Some(event) = self.b2bua.poll_event() {
+            let Some((store, ordered)) = &self.store else { continue };
+            let write = match event {
+                Event::CallRecord(record) => {
+                    let store = store.clone();
+                    let call_id = record.info.call_id.clone();
+                    tokio::spawn(async move {
+                        if let Err(error) = store.record_call(*record).await {
+                            tracing::warn!(%error, %call_id, "CDR not written");
+                        }
+                    });
+                    continue;
+                }
+                Event::Bindings { aor, bindings } => Ordered::Bindings { aor, bindings: bindings.into_iter().map(binding_of).collect() },
+                Event::DualRing(overrides) => Ordered::DualRing(overrides),
+            };
+            if ordered.try_send(write).is_err() {
+                tracing::warn!("store queue full: a registration or switch change is not persisted");
+            }
+        }
+    }
+}
+
+async fn write_in_order(store: Store, mut writes: mpsc::Receiver<Ordered>) {
+    while let Some(write) = writes.recv().await {
+        let result = match write {
+            Ordered::Bindings { aor, bindings } => store.replace_bindings(&aor, bindings, Utc::now()).await,
+            Ordered::DualRing(overrides) => store.replace_dual_ring_overrides(overrides).await,
+        };
+        if let Err(error) = result {
+            tracing::warn!(%error, "registrar state not persisted");
+        }
+    }
+}
+
+fn binding_of(r: BindingRecord) -> Binding {
+    Binding {
+        contact: r.contact,
+        expires: r.expires,
+        q: r.q,
+        call_id: r.call_id,
+        cseq: r.cseq,
+        instance_id: r.instance_id,
+        reg_id: r.reg_id,
+        path: r.path,
+        received: r.received.map(|(transport, source, local)| Received { transport, source, local }),
+    }
+}
+
+fn record_of(b: Binding) -> BindingRecord {
+    BindingRecord {
+        contact: b.contact,
+        expires: b.expires,
+        q: b.q,
+        call_id: b.call_id,
+        cseq: b.cseq,
+        instance_id: b.instance_id,
+        reg_id: b.reg_id,
+        path: b.path,
+        received: b.received.map(|r| (r.transport, r.source, r.local)),
+    }
+}
