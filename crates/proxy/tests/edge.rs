@@ -228,3 +228,75 @@ fn zoom_repair_the_short_dial_string_leaves_with_the_bookings_passcode() {
     assert_eq!(sent[0].0, ZOOM);
     assert_eq!(sent[0].1.request_uri_str(), Some("sip:85012345678.739201@zoomcrc.com"));
 }
+
+/// `causeway locate`'s path: the same router, the arrival described, call policy evaluated.
+mod dry_run {
+    use super::*;
+    use causeway_policy::{PolicySet, SourceText};
+    use causeway_proxy::edge::DryRun;
+    use causeway_proxy::{LocateError, RequestCtx};
+    use causeway_routing::{Outcome, RejectCause, TraceStep};
+    use causeway_sip::uri::Uri;
+
+    const POLICY: &str = "[policy]\ndefault = { action = \"allow\" }\n[[policy.rule]]\nname = \"dial-out\"\n\
+                          source_zone = \"default\"\ndestination = '9\\d*(@.*)?'\naction = \"reject\"\n";
+
+    fn locate(request_uri: &str, dry_run: &DryRun) -> causeway_proxy::edge::EdgeDecision {
+        let text = crlf(&invite(request_uri, "d1", "z9hG4bKd1", ""));
+        let request = Message::parse(Bytes::from(text)).unwrap_or_else(|e| panic!("{e}"));
+        let ctx = RequestCtx {
+            transport: Transport::Udp,
+            local: PROXY,
+            peer: ALICE,
+            flow: None,
+            tls_peer_names: None,
+            request_uri: Uri::parse(request_uri).unwrap_or_else(|e| panic!("{e}")),
+            uri_is_ours: false,
+            route: None,
+            health: None,
+            clearance: None,
+        };
+        router().route(&request, &ctx, Some(dry_run))
+    }
+
+    fn with_policy() -> DryRun {
+        let zones = ["webex", "cucm-us", "cucm-emea", "zoom", "default"];
+        let set = PolicySet::from_toml_str(SourceText::new("p.toml", POLICY), &zones, |_| Err(std::io::ErrorKind::NotFound.into()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        DryRun { policy: Some((Arc::new(set), at("2026-03-10T14:00:00Z"))), ..DryRun::default() }
+    }
+
+    #[test]
+    fn call_policy_rejects_before_the_search_and_the_trace_says_so() {
+        let decided = locate("sip:9011441234@ent-pa.com", &with_policy());
+        assert_eq!(decided.outcome.err(), Some(LocateError::Rejected { status: StatusCode::FORBIDDEN }));
+        let decision = decided.decision.unwrap_or_else(|| panic!("no decision"));
+        assert!(matches!(decision.outcome, Outcome::Reject { status: 403, cause: RejectCause::Policy, .. }));
+        let last = decision.trace.steps.last();
+        assert!(matches!(last, Some(TraceStep::Policy { verdict, .. }) if verdict == "reject 403 Forbidden"), "{decision}");
+        assert!(!decision.trace.steps.iter().any(|s| matches!(s, TraceStep::Rule { .. })), "no search after a refusal");
+    }
+
+    #[test]
+    fn an_allowed_request_shows_the_verdict_then_every_rule_and_its_hops() {
+        let decided = locate("sip:bob@ent-pa.com", &with_policy());
+        let decision = decided.decision.unwrap_or_else(|| panic!("no decision"));
+        let text = decision.to_string();
+        assert!(text.contains("call policy: allow"), "{text}");
+        assert!(text.contains("search rule \"enterprise-us\" (priority 100, source any, suffix '@ent-pa.com' → cucm-us): match"), "{text}");
+        assert!(text.contains("resolve cucm-us:\n  → UDP 192.0.2.20:5060, then UDP 192.0.2.21:5070"), "{text}");
+        let targets = decided.outcome.unwrap_or_else(|e| panic!("{e}"));
+        let hops: Vec<_> = targets.iter().map(|t| (t.options.group, t.next_hop.address)).collect();
+        assert_eq!(hops, [(0, BOB), (1, EMEA)], "US first, EMEA when it cannot route (continue)");
+    }
+
+    #[test]
+    fn a_given_zone_and_authentication_replace_the_arrival() {
+        let dry_run = DryRun { zone: Some("webex".into()), authenticated: Some(true), ..DryRun::default() };
+        let decided = locate("sip:bob@ent-pa.com", &dry_run);
+        assert_eq!(decided.classified.zone(), "webex");
+        let text = decided.decision.map(|d| d.to_string()).unwrap_or_default();
+        assert!(text.contains("zone: webex (given for a dry run)"), "{text}");
+        assert!(text.contains("authentication: authenticated (treat-as-authenticated: given for a dry run)"), "{text}");
+    }
+}

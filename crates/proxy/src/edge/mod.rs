@@ -18,6 +18,7 @@
 //! the hops of a target, the next group when a whole group fails: a search rule's
 //! `continue`).
 
+mod dry_run;
 mod hops;
 mod request;
 mod zoom;
@@ -32,6 +33,7 @@ use causeway_routing::{
 use causeway_sip::{Message, StatusCode};
 use rand::SeedableRng;
 
+pub use dry_run::DryRun;
 pub use zoom::{WallClock, ZoomRepair};
 
 use crate::locate::{LocateError, Locator, RequestCtx, Target};
@@ -47,15 +49,6 @@ pub struct EdgeRouter {
     local_hosts: Vec<String>,
     rewriter: Option<SharedRewriter>,
     seed: u64,
-}
-
-/// What the dry run says instead of the arrival.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DryRun {
-    /// The request comes from this zone (`causeway locate --zone`).
-    pub zone: Option<String>,
-    /// The request counts as authenticated, or not (`causeway locate --authenticated`).
-    pub authenticated: Option<bool>,
 }
 
 /// Where one request goes, and why.
@@ -146,6 +139,10 @@ impl EdgeRouter {
         };
         let view = RequestView::of(request, ctx);
         let mut decision = self.locate(&view, &classified, &authentication, health);
+        let policed = dry_run.and_then(|d| dry_run::police(d, request, &classified, &authentication, &ctx.request_uri, &mut decision));
+        if let Some(refused) = policed {
+            return EdgeDecision { classified, decision: Some(decision), outcome: Err(refused) };
+        }
         let mut rng = rand::rngs::StdRng::seed_from_u64(self.seed ^ call_hash(request));
         let outcome = match decision.outcome {
             causeway_routing::Outcome::Route { .. } => {

@@ -40,7 +40,7 @@ use chrono::{DateTime, Utc};
 use crate::core::Core;
 use crate::locate::{Locator, Target};
 
-pub(crate) use gate::{Gate, GateOutcome};
+pub(crate) use gate::{policy_input, Gate, GateOutcome};
 
 /// What the security phases run with. `causeway-node` builds it from the validated
 /// configuration; the same `zones` table should serve the edge router.
