@@ -265,6 +265,18 @@ pub enum Reason {
         /// The policy crate's explanation.
         error: causeway_policy::digest::credentials::Ha1Error,
     },
+    /// A problem call control found in `[callctl]` (placed by it).
+    #[error("{message}")]
+    CallControl {
+        /// Its explanation, without the place.
+        message: String,
+    },
+    /// `[store] url` is neither a SQLite nor a PostgreSQL URL.
+    #[error("store url `{url}` is neither sqlite:///path nor postgres://…")]
+    BadStoreUrl {
+        /// The value.
+        url: String,
+    },
     /// `[meetings] config` names a file that cannot be read.
     #[error("cannot read the meetings config `{}`: {source}", path.display())]
     MeetingsFileUnreadable {

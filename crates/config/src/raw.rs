@@ -59,6 +59,18 @@ pub(crate) struct RawConfig {
     pub(crate) dns: RawDns,
     /// `[meetings]`: the meetings service this node runs in-process (room bookings for the Zoom repair).
     pub(crate) meetings: Option<RawMeetings>,
+    /// `[callctl]`: call control (directory, dial plan, Single Number Reach), in the callctl crate's shape.
+    pub(crate) callctl: Option<causeway_callctl::config::CallCtlConfig>,
+    /// `[store]`: where durable state is kept (CDRs, registrations, dual-ringing switches).
+    pub(crate) store: Option<RawStore>,
+}
+
+/// `[store]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawStore {
+    /// `sqlite:///path/to/file.db` or `postgres://user@host/db`.
+    pub(crate) url: Spanned<String>,
 }
 
 /// `[meetings]`.

@@ -43,6 +43,45 @@ pub struct Config {
     pub dns: DnsSettings,
     /// `[meetings]`, when this node runs the meetings service.
     pub meetings: Option<MeetingsLink>,
+    /// `[callctl]`, when this node runs call control (registrar and back-to-back user agent).
+    pub call_control: Option<CallControl>,
+    /// `[store] url`: the database CDRs, registrations and switches are kept in; `None`: nothing is kept.
+    pub store: Option<String>,
+}
+
+/// A loaded call-control snapshot, shared by every call (`Arc`).
+#[derive(Clone)]
+pub struct CallControl {
+    cluster: Arc<causeway_callctl::Cluster>,
+    /// What it was loaded from, printed: the directory and dial plan have no equality of their own, so two
+    /// are equal when this is.
+    printed: Arc<str>,
+}
+
+impl CallControl {
+    pub(crate) fn new(cluster: causeway_callctl::Cluster) -> Self {
+        let printed = format!("{cluster:?}").into();
+        Self { cluster: Arc::new(cluster), printed }
+    }
+
+    /// The snapshot calls run with.
+    pub fn cluster(&self) -> &Arc<causeway_callctl::Cluster> {
+        &self.cluster
+    }
+}
+
+impl PartialEq for CallControl {
+    fn eq(&self, other: &Self) -> bool {
+        self.printed == other.printed
+    }
+}
+
+impl Eq for CallControl {}
+
+impl fmt::Debug for CallControl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.cluster.fmt(f)
+    }
 }
 
 /// `[meetings]`: `causeway serve` runs the meetings service of this file in-process (CalDAV polling, the

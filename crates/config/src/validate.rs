@@ -1,6 +1,7 @@
 //! Raw → validated: defaults, ranges, cross-field checks, TLS files, next hops. Every problem is collected
 //! (not only the first) with the span of the value that caused it.
 
+mod callctl;
 mod routing;
 mod security;
 mod services;
@@ -66,12 +67,29 @@ impl<'a> Validator<'a> {
         let admin = raw.admin.and_then(|a| self.admin(a));
         let dns = self.dns(raw.dns);
         let meetings = raw.meetings.and_then(|m| self.meetings(m));
+        let call_control = raw.callctl.as_ref().and_then(|c| self.call_control(c, &zones));
+        let store = raw.store.and_then(|s| self.store(s));
         if let Some(value) = server_header {
             node.server_header = value;
         }
         match (self.errors.is_empty(), routing) {
             (true, Some(routing)) => {
-                Ok(Config { node, listeners, outbound, timers, limits, log, routes, routing, security, admin, dns, meetings })
+                Ok(Config {
+                    node,
+                    listeners,
+                    outbound,
+                    timers,
+                    limits,
+                    log,
+                    routes,
+                    routing,
+                    security,
+                    admin,
+                    dns,
+                    meetings,
+                    call_control,
+                    store,
+                })
             }
             _ => {
                 self.errors.sort_by_key(|e| (e.line, e.column));

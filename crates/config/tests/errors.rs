@@ -34,7 +34,8 @@ fn unknown_section_is_rejected() {
     assert_eq!(
         errors(&format!("{LISTENER}[zones]\nname = \"x\"\n")),
         "t.toml:4:2: unknown field `zones`, expected one of `node`, `listener`, `outbound`, `transaction`, `limits`, \
-         `log`, `route`, `zone`, `transform`, `search_rule`, `policy`, `security`, `credential`, `admin`, `dns`, `meetings`"
+         `log`, `route`, `zone`, `transform`, `search_rule`, `policy`, `security`, `credential`, `admin`, `dns`, `meetings`, \
+         `callctl`, `store`"
     );
 }
 

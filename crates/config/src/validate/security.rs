@@ -128,7 +128,7 @@ impl Validator<'_> {
 /// `file:line:col: reason` (or `file: reason`, for whole-file problems) split into its parts. The file
 /// name may itself hold colons, so the line and column are the last two numbers before the first `: `
 /// that follows them.
-fn split_location(message: &str) -> Option<(&str, usize, usize, &str)> {
+pub(super) fn split_location(message: &str) -> Option<(&str, usize, usize, &str)> {
     let (head, reason) = message.split_once(": ")?;
     let numbered = head.rsplit_once(':').and_then(|(rest, column)| {
         let (file, line) = rest.rsplit_once(':')?;
