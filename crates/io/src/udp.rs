@@ -3,6 +3,7 @@
 //! into a buffer of its own exact size, so a message that lives on (a request a transaction keeps, a last
 //! response) holds only its own bytes, never a large shared receive block.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::IoSliceMut;
 use std::net::SocketAddr;
@@ -11,7 +12,6 @@ use std::os::fd::AsRawFd;
 use bytes::Bytes;
 use causeway_sip::Transport;
 use nix::sys::socket::{recvmmsg, MsgFlags, MultiHeaders, SockaddrStorage};
-use smallvec::SmallVec;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
@@ -21,6 +21,12 @@ use crate::shared::{bump, IoCounters};
 
 /// Datagrams read by one recvmmsg(2) call.
 const BATCH: usize = 32;
+
+thread_local! {
+    /// recvmmsg(2)'s message headers, built once per thread rather than per call. They hold raw pointers, so they
+    /// cannot live in the (`Send`) [`crate::Io`]; the driver reads from one thread, so one set serves it.
+    static HEADERS: RefCell<Option<MultiHeaders<SockaddrStorage>>> = const { RefCell::new(None) };
+}
 
 /// One bound UDP listener.
 pub(crate) struct UdpPort {
@@ -57,12 +63,15 @@ pub(crate) struct RecvScratch {
     storage: Box<[u8]>,
     slot: usize,
     max: usize,
+    /// Length and source of each datagram of the last batch.
+    received: Vec<(usize, Option<SocketAddr>)>,
 }
 
 impl RecvScratch {
     pub(crate) fn new(max_message_size: usize) -> Self {
         let slot = max_message_size.saturating_add(1);
-        Self { storage: vec![0; slot.saturating_mul(BATCH)].into_boxed_slice(), slot, max: max_message_size }
+        let storage = vec![0; slot.saturating_mul(BATCH)].into_boxed_slice();
+        Self { storage, slot, max: max_message_size, received: Vec::with_capacity(BATCH) }
     }
 }
 
@@ -72,16 +81,21 @@ pub(crate) fn receive(port: &UdpPort, scratch: &mut RecvScratch, counters: &IoCo
     let (socket, local) = (&port.socket, port.local);
     let fd = socket.as_raw_fd();
     let slot = scratch.slot;
+    let RecvScratch { storage, received, .. } = scratch;
+    received.clear();
     let read = socket.try_io(Interest::READABLE, || {
-        let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(BATCH, None);
-        let mut chunks = scratch.storage.chunks_mut(slot);
-        let mut slices: [[IoSliceMut<'_>; 1]; BATCH] =
-            std::array::from_fn(|_| [IoSliceMut::new(chunks.next().unwrap_or_default())]);
-        let received = recvmmsg(fd, &mut headers, slices.iter_mut(), MsgFlags::MSG_DONTWAIT, None)?;
-        Ok(received.map(|m| (m.bytes, m.address.and_then(|a| to_std(&a)))).collect::<SmallVec<[_; BATCH]>>())
+        HEADERS.with_borrow_mut(|headers| {
+            let headers = headers.get_or_insert_with(|| MultiHeaders::preallocate(BATCH, None));
+            let mut chunks = storage.chunks_mut(slot);
+            let mut slices: [[IoSliceMut<'_>; 1]; BATCH] =
+                std::array::from_fn(|_| [IoSliceMut::new(chunks.next().unwrap_or_default())]);
+            let batch = recvmmsg(fd, headers, slices.iter_mut(), MsgFlags::MSG_DONTWAIT, None)?;
+            received.extend(batch.map(|m| (m.bytes, m.address.and_then(|a| to_std(&a)))));
+            Ok(())
+        })
     });
-    let batch = match read {
-        Ok(batch) => batch,
+    match read {
+        Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return 0,
         // ICMP errors surface on the next receive (Linux ECONNREFUSED); they concern an earlier send.
         Err(e) => {
@@ -89,7 +103,7 @@ pub(crate) fn receive(port: &UdpPort, scratch: &mut RecvScratch, counters: &IoCo
             return 0;
         }
     };
-    for (i, &(len, peer)) in batch.iter().enumerate() {
+    for (i, &(len, peer)) in scratch.received.iter().enumerate() {
         bump(&counters.udp_received);
         let Some(peer) = peer else { continue };
         if len > scratch.max {
@@ -105,7 +119,7 @@ pub(crate) fn receive(port: &UdpPort, scratch: &mut RecvScratch, counters: &IoCo
         let bytes = Bytes::copy_from_slice(datagram);
         inbox.push_back(Inbound { bytes, transport: Transport::Udp, local, peer, flow: None, tls_peer_names: None });
     }
-    batch.len()
+    scratch.received.len()
 }
 
 fn to_std(address: &SockaddrStorage) -> Option<SocketAddr> {
