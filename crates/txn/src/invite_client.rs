@@ -14,7 +14,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use causeway_sip::StatusCode;
 
-use crate::machine::{doubled, Ctx, Signal};
+use crate::machine::{compact, doubled, Ctx, Signal};
 use crate::timer::Timer;
 
 /// The INVITE client transaction's states.
@@ -160,7 +160,7 @@ fn on_final(ctx: &mut Ctx<'_>, status: StatusCode, request: &Bytes, ack: impl Fn
     match ctx.linger(ctx.config.timer_d) {
         Some(d) => {
             ctx.arm(Timer::D, d);
-            InviteClient::Completed(Completed { ack })
+            InviteClient::Completed(Completed { ack: ack.as_ref().map(compact) })
         }
         None => InviteClient::Terminated,
     }

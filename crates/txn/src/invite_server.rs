@@ -15,7 +15,7 @@ use bytes::Bytes;
 use causeway_sip::StatusCode;
 
 use crate::error::TxnError;
-use crate::machine::{doubled, Ctx, Signal};
+use crate::machine::{compact, doubled, Ctx, Signal};
 use crate::timer::Timer;
 
 /// The INVITE server transaction's states.
@@ -168,7 +168,7 @@ impl Proceeding {
             ctx.arm(Timer::G, ctx.config.t1);
         }
         ctx.arm(Timer::H, ctx.config.t1_x64());
-        InviteServer::Completed(Completed { response, interval: ctx.config.t1 })
+        InviteServer::Completed(Completed { response: compact(&response), interval: ctx.config.t1 })
     }
 }
 

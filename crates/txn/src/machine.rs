@@ -144,11 +144,32 @@ pub(crate) enum Signal {
     TransportError,
 }
 
+/// A copy of exactly `bytes`, for a state that keeps a message while it lingers (up to 64*T1): the original
+/// may be a slice of a larger buffer (a connection's read buffer, a `Vec` with spare capacity) that it would
+/// keep alive for as long.
+pub(crate) fn compact(bytes: &Bytes) -> Bytes {
+    Bytes::copy_from_slice(bytes)
+}
+
 /// Doubling retransmit interval, optionally capped (Timers A, E, G).
 pub(crate) fn doubled(interval: Duration, cap: Option<Duration>) -> Duration {
     let next = interval.saturating_mul(2);
     match cap {
         Some(cap) => next.min(cap),
         None => next,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lingering_copy_does_not_keep_the_buffer_it_was_sliced_from() {
+        let block = Bytes::from(vec![b'x'; 1 << 20]);
+        let response = block.slice(100..400);
+        let kept = compact(&response);
+        assert_eq!(kept, response);
+        assert!(!std::ptr::eq(kept.as_ptr(), response.as_ptr()), "a copy, not a second view of the 1 MiB block");
     }
 }

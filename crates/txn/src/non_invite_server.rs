@@ -10,7 +10,7 @@ use bytes::Bytes;
 use causeway_sip::StatusCode;
 
 use crate::error::TxnError;
-use crate::machine::{Ctx, Signal};
+use crate::machine::{compact, Ctx, Signal};
 use crate::timer::Timer;
 
 /// The non-INVITE server transaction's states.
@@ -60,7 +60,7 @@ impl NonInviteServer {
                 match ctx.linger(ctx.config.t1_x64()) {
                     Some(j) => {
                         ctx.arm(Timer::J, j);
-                        Self::Completed(Completed { response })
+                        Self::Completed(Completed { response: compact(&response) })
                     }
                     None => Self::Terminated,
                 }

@@ -3,6 +3,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::mem;
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -31,7 +32,9 @@ use crate::timer::{Timer, TimerTable};
 pub struct TransactionTable<P> {
     config: TxnConfig,
     txns: Slab<Entry<P>>,
-    keys: HashMap<Box<[u8]>, TxnId>,
+    /// Each key is stored once, shared with its entry: a transaction lingers up to 64*T1 after its final
+    /// response (RFC 6026), so what it holds is multiplied by every call of the last 32 s.
+    keys: HashMap<Arc<[u8]>, TxnId>,
     /// Deadline hints, at most one live one per transaction (`Entry::scheduled`); entries
     /// that no longer match are skipped when they surface.
     deadlines: BinaryHeap<Reverse<(Instant, u32, u32)>>,
@@ -44,7 +47,7 @@ pub struct TransactionTable<P> {
 #[derive(Debug)]
 struct Entry<P> {
     generation: u32,
-    key: Box<[u8]>,
+    key: Arc<[u8]>,
     machine: Machine,
     timers: TimerTable,
     transport: Transport,
@@ -154,7 +157,7 @@ impl<P: Clone> TransactionTable<P> {
         if self.keys.contains_key(key) {
             return Err(TxnError::DuplicateBranch);
         }
-        let key: Box<[u8]> = key.into();
+        let key: Arc<[u8]> = key.into();
         let is_invite = *method == Method::Invite;
         self.insert(now, key, transport, to, |ctx| {
             if is_invite {
@@ -271,7 +274,7 @@ impl<P: Clone> TransactionTable<P> {
     pub fn terminate(&mut self, txn: TxnId) {
         if self.entry(txn).is_some() {
             let entry = self.txns.remove(txn.index as usize);
-            self.keys.remove(&entry.key);
+            self.keys.remove(&*entry.key);
             self.events.push_back(Event::Terminated { txn });
         }
     }
@@ -315,7 +318,7 @@ impl<P: Clone> TransactionTable<P> {
             self.events.push_back(Event::Ack { txn: None, request, from });
             return Ok(());
         }
-        let key: Box<[u8]> = key.into();
+        let key: Arc<[u8]> = key.into();
         let is_invite = method == Method::Invite;
         match self.insert(now, key, transport, from, |_| {
             if is_invite {
@@ -361,7 +364,7 @@ impl<P: Clone> TransactionTable<P> {
     fn insert(
         &mut self,
         now: Instant,
-        key: Box<[u8]>,
+        key: Arc<[u8]>,
         transport: Transport,
         peer: P,
         start: impl FnOnce(&mut Ctx<'_>) -> Machine,
@@ -379,7 +382,7 @@ impl<P: Clone> TransactionTable<P> {
         let mut ctx = Ctx { now, config: &self.config, reliable: transport.is_reliable(), timers: &mut timers, out: Output::default() };
         let machine = start(&mut ctx);
         let out = ctx.out;
-        vacant.insert(Entry { generation, key: key.clone(), machine, timers, transport, peer, scheduled: None });
+        vacant.insert(Entry { generation, key: Arc::clone(&key), machine, timers, transport, peer, scheduled: None });
         self.keys.insert(key, txn);
         self.finish(txn, out, None);
         Ok(txn)
@@ -425,7 +428,7 @@ impl<P: Clone> TransactionTable<P> {
         }
         if entry.machine.is_terminated() {
             let entry = self.txns.remove(txn.index as usize);
-            self.keys.remove(&entry.key);
+            self.keys.remove(&*entry.key);
             self.events.push_back(Event::Terminated { txn });
         } else {
             reschedule(&mut self.deadlines, txn, entry);
