@@ -46,10 +46,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
 async fn serve(config: &Config) -> anyhow::Result<()> {
     let node_config = NodeConfig::from_config(config);
     let zones = node_config.routing.clone();
-    let node = Node::build(node_config).context("cannot start the node")?;
+    let mut node = Node::build(node_config).context("cannot start the node")?;
     for listener in node.listeners() {
         tracing::info!(transport = %listener.transport, address = %listener.local, "listening");
     }
+    keep_state(config, &mut node).await?;
     let admin = match &config.admin {
         Some(settings) => {
             let source = causeway_admin::StatusSource::new(&config.node.name, zones, node.stats_handle());
@@ -64,6 +65,23 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         admin.stop().await;
     }
     tracing::info!(counters = %summary(&stats.proxy), "stopped");
+    Ok(())
+}
+
+/// `[store]`: the node keeps registrations, dual-ringing switches and CDRs there, and a restart finds the
+/// registrations again.
+async fn keep_state(config: &Config, node: &mut Node) -> anyhow::Result<()> {
+    match &config.store {
+        Some(url) => {
+            let url: causeway_store::DbUrl = url.parse()?;
+            let store = causeway_store::Store::open(&url).await.with_context(|| format!("opening the store {url}"))?;
+            node.attach_store(store).await.with_context(|| format!("loading registrations from {url}"))?;
+        }
+        None if config.call_control.is_some() => {
+            tracing::warn!("[callctl] without [store]: registrations and CDRs are not kept");
+        }
+        None => {}
+    }
     Ok(())
 }
 

@@ -92,7 +92,10 @@ impl NodeConfig {
             dns: DnsConfig { servers: config.dns.servers.clone(), timeout: config.dns.timeout, attempts: config.dns.attempts },
             routing: Some(config.routing.table().clone()),
             zoom_repair: None,
-            call_control: None,
+            call_control: config.call_control.as_ref().map(|cc| crate::CallControlConfig {
+                cluster: cc.cluster().clone(),
+                registrar: causeway_b2bua::RegistrarConfig::default(),
+            }),
         }
     }
 }
