@@ -257,6 +257,7 @@ impl<L: Locator> Core<L> {
                     Decision::Reply(reply) => self.reply_stateless(&msg, &arrival, &reply),
                     Decision::OptionsOk => self.reply_options(&msg, &arrival),
                     Decision::Drop => self.counters.dropped += 1,
+                    Decision::Lookup(queries) => self.park(now, &msg, &arrival, queries),
                     Decision::Forward(plan) => {
                         let peer = plan.reply_to;
                         self.pending = Some(plan);

@@ -135,13 +135,15 @@ impl<L: Locator> Core<L> {
         self.monitor.as_ref().map(|m| m.in_flight.keys().copied().collect()).unwrap_or_default()
     }
 
-    /// When the keepalive needs [`Core::handle_timeout`].
+    /// When the keepalive (or the DNS answers it holds) needs [`Core::handle_timeout`].
     pub(crate) fn keepalive_deadline(&self) -> Option<Instant> {
-        self.monitor.as_ref().and_then(PeerMonitor::deadline)
+        let probes = self.monitor.as_ref().and_then(PeerMonitor::deadline);
+        [probes, self.dns_deadline()].into_iter().flatten().min()
     }
 
-    /// Gives up unanswered probes, then sends the probes that are due.
+    /// Forgets expired DNS answers, gives up unanswered probes, then sends the probes that are due.
     pub(crate) fn keepalive_timeout(&mut self, now: Instant) {
+        self.expire_dns(now);
         let Some(monitor) = self.monitor.as_mut() else { return };
         let expired: Vec<TxnId> = monitor.in_flight.iter().filter(|(_, (_, at))| *at <= now).map(|(t, _)| *t).collect();
         for txn in expired {

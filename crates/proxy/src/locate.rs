@@ -106,6 +106,14 @@ pub enum LocateError {
         /// The status to answer with.
         status: StatusCode,
     },
+    /// The locator needs these DNS answers first (a DNS zone's RFC 3263 lookups): the core has
+    /// them looked up ([`crate::Core::poll_resolve`]), holds them in the health snapshot for
+    /// their TTL, and locates the request again.
+    #[error("waiting for {} DNS lookups", queries.len())]
+    Lookup {
+        /// The lookups.
+        queries: Vec<causeway_routing::resolve::DnsQuery>,
+    },
 }
 
 impl LocateError {
@@ -114,6 +122,8 @@ impl LocateError {
         match self {
             Self::NoRoute => StatusCode::NOT_FOUND,
             Self::Rejected { status } => *status,
+            // Only reaches the caller when the lookups could not even start.
+            Self::Lookup { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }

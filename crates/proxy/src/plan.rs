@@ -63,6 +63,8 @@ pub(crate) enum Decision {
     Forward(ForwardPlan),
     /// Drop it silently (an ACK that fails a check: ACKs get no responses).
     Drop,
+    /// Look these names up, then decide again (a DNS zone's RFC 3263 lookups).
+    Lookup(Vec<causeway_routing::resolve::DnsQuery>),
 }
 
 /// Everything §16.6 needs, computed once per request; owns its data so it can wait while
@@ -264,6 +266,7 @@ impl<L: Locator> Phases<'_, L> {
                 match self.locator.locate(msg, &ctx) {
                     Ok(t) if !t.is_empty() => t,
                     Ok(_) => return refuse(LocalReply::status(LocateError::NoRoute.status())),
+                    Err(LocateError::Lookup { queries }) if !is_ack => return Decision::Lookup(queries),
                     Err(e) => return refuse(LocalReply::status(e.status())),
                 }
             }

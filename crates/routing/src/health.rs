@@ -8,6 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use causeway_sip::Transport;
 use serde::Serialize;
 
+use crate::resolve::{DnsAnswer, DnsQuery, QueryKind};
 use crate::table::{Peer, Zone, ZoneKind};
 
 /// Keepalive state of one peer.
@@ -61,6 +62,9 @@ pub struct HealthSnapshot {
     peers: BTreeMap<String, BTreeMap<String, PeerHealth>>,
     traversal: BTreeMap<String, bool>,
     connections: BTreeMap<String, TraversalConnection>,
+    /// DNS answers the node's resolver gave and the node still holds (within their TTL).
+    #[serde(skip)]
+    answers: BTreeMap<(String, QueryKind), DnsAnswer>,
     assume_up: bool,
 }
 
@@ -108,6 +112,21 @@ impl HealthSnapshot {
     /// The connection requests for traversal-server zone `zone` go down, if one is up.
     pub fn traversal_connection(&self, zone: &str) -> Option<&TraversalConnection> {
         self.connections.get(zone)
+    }
+
+    /// Records the answer to a DNS lookup (`None`: forget it, its TTL is over).
+    pub fn set_answer(&mut self, query: &DnsQuery, answer: Option<DnsAnswer>) {
+        let key = (query.name.to_ascii_lowercase(), query.kind);
+        match answer {
+            Some(a) => self.answers.insert(key, a),
+            None => self.answers.remove(&key),
+        };
+    }
+
+    /// The answer the node holds for `query`, if any: routing continues an RFC 3263 resolution
+    /// with it instead of asking for the lookup again.
+    pub fn answer(&self, query: &DnsQuery) -> Option<&DnsAnswer> {
+        self.answers.get(&(query.name.to_ascii_lowercase(), query.kind))
     }
 
     /// A peer's entry (default: unknown, no addresses).
@@ -164,5 +183,17 @@ mod tests {
         health.set_traversal_connection("internal", None);
         assert!(!health.zone_available(zone));
         assert_eq!(health.traversal_connection("internal"), None);
+    }
+
+    #[test]
+    fn dns_answers_are_held_by_name_and_kind_ignoring_case() {
+        let mut health = HealthSnapshot::default();
+        let query = DnsQuery { name: "_sip._udp.Example.com".into(), kind: QueryKind::Srv };
+        health.set_answer(&query, Some(DnsAnswer::NoRecords));
+        let lower = DnsQuery { name: "_sip._udp.example.com".into(), kind: QueryKind::Srv };
+        assert_eq!(health.answer(&lower), Some(&DnsAnswer::NoRecords));
+        assert_eq!(health.answer(&DnsQuery { kind: QueryKind::Naptr, ..lower.clone() }), None);
+        health.set_answer(&lower, None);
+        assert_eq!(health.answer(&query), None);
     }
 }

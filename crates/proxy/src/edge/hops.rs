@@ -31,6 +31,7 @@ pub(crate) fn targets(
     let groups: Vec<Vec<ZoneTarget>> = decision.groups().iter().map(|g| g.targets.clone()).collect();
     let mut out = Vec::new();
     let mut failure = None;
+    let mut unanswered = Vec::new();
     let mut group = 0u16;
     for zone_targets in groups {
         let before = out.len();
@@ -45,9 +46,16 @@ pub(crate) fn targets(
             };
             let lookups = resolution.lookups().to_vec();
             decision.trace.steps.push(TraceStep::Resolution { zone: zone_target.zone.clone(), lookups, result });
-            let Resolved::Hops(hops) = outcome else {
-                failure = Some(outcome.status());
-                continue;
+            let hops = match outcome {
+                Resolved::Hops(hops) => hops,
+                Resolved::Unanswered(query) => {
+                    unanswered.push(query);
+                    continue;
+                }
+                other => {
+                    failure = Some(other.status());
+                    continue;
+                }
             };
             let Some((first, rest)) = hops.split_first() else { continue };
             let options = TargetOptions {
@@ -62,6 +70,11 @@ pub(crate) fn targets(
             group = group.saturating_add(1);
         }
     }
+    // Live traffic waits for the node's resolver (the core parks the request and locates it
+    // again with the answers); a dry run, which assumes peers up, reports what it lacks.
+    if !unanswered.is_empty() && !health.assumes_up() {
+        return Err(LocateError::Lookup { queries: unanswered });
+    }
     if out.is_empty() {
         let status = failure.unwrap_or(StatusCode::NOT_FOUND);
         return Err(LocateError::Rejected { status });
@@ -73,7 +86,7 @@ pub(crate) fn targets(
 enum Resolved {
     Hops(Vec<NextHop>),
     Failed(ResolveError),
-    Unanswered(String),
+    Unanswered(DnsQuery),
     Traversal,
 }
 
@@ -108,9 +121,9 @@ fn drive(resolution: &mut Resolution, zone: Option<&Zone>, health: &HealthSnapsh
                     None => Resolved::Traversal,
                 };
             }
-            ResolveStep::Query(query) => match zone.and_then(|z| known_answer(query, z, health)) {
+            ResolveStep::Query(query) => match zone.and_then(|z| known_answer(query, z, health)).or_else(|| health.answer(query).cloned()) {
                 Some(answer) => answer,
-                None => return Resolved::Unanswered(query.to_string()),
+                None => return Resolved::Unanswered(query.clone()),
             },
         };
         resolution.handle_answer(answer, rng);

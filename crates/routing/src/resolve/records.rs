@@ -17,7 +17,7 @@ pub struct DnsQuery {
 }
 
 /// Record types RFC 3263 uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum QueryKind {
     /// NAPTR (RFC 3403), for transport selection.
