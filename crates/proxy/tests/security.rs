@@ -17,11 +17,14 @@ use causeway_policy::{Decider, PolicySet, SourceText};
 use causeway_proxy::SecurityConfig;
 use causeway_routing::RoutingTable;
 use causeway_sip::{HeaderName, Message, StatusCode};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use harness::*;
+use causeway_proxy::{NextHop, RouteMatch, StaticRoute, StaticRoutes};
+use causeway_sip::Transport;
 use md5::{Digest, Md5};
 
 const REALM: &str = "ent-pa.com";
+const EPOCH: DateTime<Utc> = DateTime::<Utc>::UNIX_EPOCH;
 /// A caller on the internet: no zone knows it, so it lands in the default zone.
 const MALLORY: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 5)), 5060);
 const OTHER: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 6)), 5060);
@@ -54,7 +57,6 @@ fn security(zones: Arc<RoutingTable>, policy: Arc<PolicySet>, flood: FloodConfig
         credentials: Arc::new(credentials),
         flood: Some(flood),
         nonce_secret: NonceSecret::new([7; 32]),
-        wall_clock_at_start: DateTime::<Utc>::UNIX_EPOCH,
     }
 }
 
@@ -103,7 +105,7 @@ fn status(m: &Message) -> Option<u16> {
 
 #[test]
 fn rfc3261_22_3_invite_is_challenged_then_forwarded_with_the_right_credentials() {
-    let mut sim = Sim::new().with_security(security(zones("check-credentials"), Arc::new(PolicySet::off()), generous()));
+    let mut sim = Sim::new().with_security(security(zones("check-credentials"), Arc::new(PolicySet::off()), generous()), EPOCH);
     let uri = "sip:bob@example.com";
     sim.udp(MALLORY, &crlf(&req("INVITE", uri, "c1", 1, MALLORY, "")));
     let (to, challenge) = sim.one();
@@ -124,7 +126,7 @@ fn rfc3261_22_3_invite_is_challenged_then_forwarded_with_the_right_credentials()
 
 #[test]
 fn rfc3261_22_2_register_is_challenged_with_401() {
-    let mut sim = Sim::new().with_security(security(zones("check-credentials"), Arc::new(PolicySet::off()), generous()));
+    let mut sim = Sim::new().with_security(security(zones("check-credentials"), Arc::new(PolicySet::off()), generous()), EPOCH);
     sim.udp(MALLORY, &crlf(&req("REGISTER", "sip:example.com", "r1", 1, MALLORY, "")));
     let (_, challenge) = sim.one();
     assert_eq!(status(&challenge), Some(401));
@@ -154,7 +156,7 @@ fn shape(m: &Message) -> Vec<String> {
 
 #[test]
 fn unknown_user_and_wrong_password_get_the_same_answer() {
-    let mut sim = Sim::new().with_security(security(zones("check-credentials"), Arc::new(PolicySet::off()), generous()));
+    let mut sim = Sim::new().with_security(security(zones("check-credentials"), Arc::new(PolicySet::off()), generous()), EPOCH);
     for (method, uri, header) in [
         ("REGISTER", "sip:example.com", "Authorization"),
         ("INVITE", "sip:bob@example.com", "Proxy-Authorization"),
@@ -182,7 +184,7 @@ fn unknown_user_and_wrong_password_get_the_same_answer() {
 
 #[test]
 fn password_guessing_bans_the_source_and_the_username_silently() {
-    let mut sim = Sim::new().with_security(security(zones("check-credentials"), Arc::new(PolicySet::off()), generous()));
+    let mut sim = Sim::new().with_security(security(zones("check-credentials"), Arc::new(PolicySet::off()), generous()), EPOCH);
     let uri = "sip:example.com";
     let mut last_nonce = String::new();
     let mut answered = 0;
@@ -231,7 +233,7 @@ fn status_of_one(sim: &mut Sim) -> Option<u16> {
 #[test]
 fn a_flooding_source_is_dropped_unparsed_and_others_are_still_served() {
     let flood = FloodConfig { requests_per_source: Limit { count: 50, window: Duration::from_secs(10) }, ..FloodConfig::default() };
-    let mut sim = Sim::new().with_security(security(zones("do-not-check"), Arc::new(PolicySet::off()), flood));
+    let mut sim = Sim::new().with_security(security(zones("do-not-check"), Arc::new(PolicySet::off()), flood), EPOCH);
     let mut answers = 0;
     for i in 0..500 {
         sim.udp(MALLORY, &crlf(&req("OPTIONS", "sip:nobody@nowhere.invalid", &format!("f{i}"), 1, MALLORY, "")));
@@ -267,11 +269,8 @@ fn internet_invite(uri: &str, call_id: &str, from: &str, extra: &str) -> String 
 
 #[test]
 fn f3_toll_fraud_from_the_default_zone_is_rejected_and_nothing_is_forwarded() {
-    let mut sim = Sim::with(config(), causeway_proxy::StaticRoutes::new(vec![causeway_proxy::StaticRoute {
-        matcher: causeway_proxy::RouteMatch::Default,
-        next_hop: causeway_proxy::NextHop { transport: causeway_sip::Transport::Udp, address: BOB, flow: None },
-    }]))
-    .with_security(security(zones("do-not-check"), shared_edge(), generous()));
+    let mut sim = Sim::with(config(), everything_to_bob())
+    .with_security(security(zones("do-not-check"), shared_edge(), generous()), EPOCH);
     for (i, (uri, extra, rule)) in TOLL_FRAUD.iter().enumerate() {
         sim.udp(MALLORY, &crlf(&internet_invite(uri, &format!("t{i}"), "sip:mallory@203.0.113.5", extra)));
         let (to, answer) = sim.one();
@@ -300,7 +299,7 @@ fn f3_toll_fraud_from_the_default_zone_is_rejected_and_nothing_is_forwarded() {
 
 #[test]
 fn requests_inside_a_dialog_through_us_are_not_checked_again() {
-    let mut sim = Sim::new().with_security(security(zones("check-credentials"), shared_edge(), generous()));
+    let mut sim = Sim::new().with_security(security(zones("check-credentials"), shared_edge(), generous()), EPOCH);
     // A BYE that follows our Record-Route passes without credentials or policy.
     let bye = req("BYE", "sip:bob@192.0.2.20:5060", "d1", 2, MALLORY, "Route: <sip:127.0.0.1:5060;transport=udp;lr>\n")
         .replace("To: <sip:bob@192.0.2.20:5060>", "To: <sip:bob@example.com>;tag=b1");
@@ -310,4 +309,75 @@ fn requests_inside_a_dialog_through_us_are_not_checked_again() {
     let stray = req("BYE", "sip:bob@192.0.2.20:5060", "d2", 2, MALLORY, "").replace("To: <sip:bob@192.0.2.20:5060>", "To: <sip:bob@example.com>;tag=b1");
     sim.udp(MALLORY, &crlf(&stray));
     assert_eq!(status_of_one(&mut sim), Some(407));
+}
+
+fn everything_to_bob() -> StaticRoutes {
+    StaticRoutes::new(vec![StaticRoute {
+        matcher: RouteMatch::Default,
+        next_hop: NextHop { transport: Transport::Udp, address: BOB, flow: None },
+    }])
+}
+
+#[test]
+fn cpl_time_switch_reads_the_request_time_from_the_core_clock() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/policy/");
+    let text = std::fs::read_to_string(format!("{dir}business-hours.cpl")).unwrap_or_else(|e| panic!("{e}"));
+    let set = PolicySet::from_cpl(SourceText::new("business-hours.cpl", &text), &["default"]).unwrap_or_else(|e| panic!("{e}"));
+    // Monday 2 March 2026, 07:00 UTC: 08:00 in Paris, before opening time (08:30).
+    let monday = Utc.with_ymd_and_hms(2026, 3, 2, 7, 0, 0).single().unwrap_or(EPOCH);
+    let mut sim = Sim::with(config(), everything_to_bob()).with_security(security(zones("do-not-check"), Arc::new(set), generous()), monday);
+    sim.udp(MALLORY, &crlf(&internet_invite("sip:sales@ent-pa.com", "early", "sip:mallory@partner.example", "")));
+    let (_, redirect) = sim.one();
+    assert_eq!(status(&redirect), Some(302), "after hours: to voicemail");
+    assert_eq!(values(&redirect, HeaderName::Contact), ["<sip:voicemail@ent-pa.com>"]);
+    // Two hours later by the core's clock it is 10:00 in Paris: the call goes through.
+    sim.advance(Duration::from_secs(2 * 3600));
+    sim.udp(MALLORY, &crlf(&internet_invite("sip:sales@ent-pa.com", "open", "sip:mallory@partner.example", "")));
+    let sent = sim.take_msgs();
+    assert!(sent.iter().any(|(to, m)| *to == BOB && m.method().is_some()), "{:?}", sent.iter().map(|(d, m)| (d, summary(m))).collect::<Vec<_>>());
+}
+
+/// The default zone checks credentials; authenticated callers may reach the enterprise, whose
+/// one peer is Bob.
+const EDGE_ZONES: &str = r#"
+[[zone]]
+name = "default"
+kind = "default"
+authentication = "check-credentials"
+
+[[zone]]
+name = "enterprise"
+kind = "neighbor"
+keepalive = { enabled = false }
+[[zone.peer]]
+address = "192.0.2.20:5060"
+transport = "udp"
+
+[[search_rule]]
+name = "to-the-enterprise"
+priority = 10
+source = "any-authenticated"
+request_must_be_authenticated = true
+pattern_type = "regex"
+pattern = '.*@ent-pa\.com'
+target = "enterprise"
+"#;
+
+#[test]
+fn the_edge_router_routes_with_the_authentication_the_gate_established() {
+    let table = Arc::new(causeway_routing::config::load(EDGE_ZONES).unwrap_or_else(|e| panic!("{e:?}")));
+    let router = causeway_proxy::edge::EdgeRouter::new(table.clone());
+    let policy = Arc::new(PolicySet::off());
+    let mut sim = Sim::with(config(), router).with_security(security(table, policy, generous()), EPOCH);
+    let uri = "sip:bob@ent-pa.com";
+    sim.udp(MALLORY, &crlf(&req("INVITE", uri, "e1", 1, MALLORY, "")));
+    let (_, challenge) = sim.one();
+    assert_eq!(status(&challenge), Some(407));
+    let auth = credentials("1000", "1234", "INVITE", uri, &nonce(&value(&challenge, HeaderName::ProxyAuthenticate).unwrap_or_default()), 1);
+    sim.udp(MALLORY, &crlf(&req("INVITE", uri, "e1", 2, MALLORY, &format!("Proxy-Authorization: {auth}\nP-Asserted-Identity: <sip:1000@ent-pa.com>\n"))));
+    let sent = sim.take_msgs();
+    let forwarded: Vec<&Message> = sent.iter().filter(|(to, m)| *to == BOB && m.method().is_some()).map(|(_, m)| m).collect();
+    assert_eq!(forwarded.len(), 1, "{:?}", sent.iter().map(|(d, m)| (d, summary(m))).collect::<Vec<_>>());
+    assert_eq!(values(forwarded[0], HeaderName::PAssertedIdentity), ["<sip:1000@ent-pa.com>"], "kept: the caller is authenticated");
+    assert!(values(forwarded[0], HeaderName::Server).is_empty() && values(forwarded[0], HeaderName::UserAgent).is_empty(), "nothing added to a forwarded request");
 }

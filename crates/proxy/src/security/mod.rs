@@ -57,11 +57,9 @@ pub struct SecurityConfig {
     pub credentials: Arc<CredentialTable>,
     /// Flood and brute-force limits; `None` turns the guard off.
     pub flood: Option<FloodConfig>,
-    /// The key of the stateless nonces (32 random bytes, drawn at start-up).
+    /// The key of the stateless nonces (32 random bytes, drawn at start-up, or shared by the
+    /// nodes of a cluster).
     pub nonce_secret: NonceSecret,
-    /// The wall-clock time at the `now` given to [`Core::with_security`]: CPL `time-switch`
-    /// reads the request's time from it and the request's `now`, never from a clock.
-    pub wall_clock_at_start: DateTime<Utc>,
 }
 
 /// What the security phases established about an initial request: its zone, whether it is
@@ -150,8 +148,8 @@ pub(crate) struct Security {
 }
 
 impl Security {
-    fn new(now: Instant, config: SecurityConfig) -> Self {
-        let SecurityConfig { zones, policy, digest, credentials, flood, nonce_secret, wall_clock_at_start } = config;
+    fn new(now: Instant, wall_clock: DateTime<Utc>, config: SecurityConfig) -> Self {
+        let SecurityConfig { zones, policy, digest, credentials, flood, nonce_secret } = config;
         Self {
             zones,
             policy,
@@ -159,7 +157,7 @@ impl Security {
             digest: digest.map(|d| DigestAuth::new(d, nonce_secret, now)),
             credentials,
             flood: flood.map(FloodGuard::new),
-            started: (now, wall_clock_at_start),
+            started: (now, wall_clock),
             no_health: HealthSnapshot::default(),
             zone: None,
         }
@@ -176,10 +174,11 @@ impl Security {
 impl<L: Locator> Core<L> {
     /// Runs the edge's security phases from now on: the flood guard on every message, digest
     /// authentication and call policy on every request that is not inside a dialog through us.
-    /// `now` is the time nonces and the CPL wall clock count from.
+    /// `now` is the time nonces count from, and `wall_clock` the calendar time at `now`: CPL
+    /// `time-switch` reads a request's time from them and the request's `now`, never from a clock.
     #[must_use]
-    pub fn with_security(mut self, now: Instant, config: SecurityConfig) -> Self {
-        self.security = Some(Box::new(Security::new(now, config)));
+    pub fn with_security(mut self, now: Instant, wall_clock: DateTime<Utc>, config: SecurityConfig) -> Self {
+        self.security = Some(Box::new(Security::new(now, wall_clock, config)));
         self
     }
 

@@ -83,10 +83,11 @@ impl<L: Locator> Sim<L> {
         Self { core, t0, now: t0, sent: Vec::new() }
     }
 
-    /// The same simulation with the edge's security phases on from its start time.
-    pub fn with_security(self, security: causeway_proxy::SecurityConfig) -> Self {
+    /// The same simulation with the edge's security phases on from its start time, which is
+    /// `wall_clock` in calendar time.
+    pub fn with_security(self, security: causeway_proxy::SecurityConfig, wall_clock: chrono::DateTime<chrono::Utc>) -> Self {
         let Self { core, t0, now, sent } = self;
-        Self { core: core.with_security(t0, security), t0, now, sent }
+        Self { core: core.with_security(t0, wall_clock, security), t0, now, sent }
     }
 
     fn collect(&mut self) {
