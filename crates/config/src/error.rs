@@ -271,6 +271,24 @@ pub enum Reason {
         /// Its explanation, without the place.
         message: String,
     },
+    /// `[registrar]` times out of order.
+    #[error("registration times must satisfy min_expires_secs ({min}) <= default_expires_secs ({default}) <= max_expires_secs ({max})")]
+    RegistrarTimes {
+        /// Minimum.
+        min: u64,
+        /// Default.
+        default: u64,
+        /// Maximum.
+        max: u64,
+    },
+    /// A digest algorithm other than MD5 and SHA-256, given twice, or none at all.
+    #[error("digest_algorithms: `{value}` {why}")]
+    BadDigestAlgorithm {
+        /// The value.
+        value: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
     /// `[store] url` is neither a SQLite nor a PostgreSQL URL.
     #[error("store url `{url}` is neither sqlite:///path nor postgres://…")]
     BadStoreUrl {

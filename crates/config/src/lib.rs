@@ -23,7 +23,7 @@ use std::path::Path;
 pub use error::{ConfigError, LoadError, NextHopProblem, Reason};
 pub use settings::{
     AdminSettings, CallControl, CallPolicy, ClientCert, Config, DnsSettings, Limits, Listener, ListenerTls, LogFormat, LogSettings, MeetingsLink,
-    MutualTls, NextHop, NodeSettings, Outbound, Route, RouteMatch, RouteTable, Routing, SecuritySettings, Timers,
+    MutualTls, NextHop, NodeSettings, Outbound, RegistrarSettings, Route, RouteMatch, RouteTable, Routing, SecuritySettings, Timers,
     Transport,
 };
 

@@ -63,6 +63,21 @@ pub(crate) struct RawConfig {
     pub(crate) callctl: Option<causeway_callctl::config::CallCtlConfig>,
     /// `[store]`: where durable state is kept (CDRs, registrations, dual-ringing switches).
     pub(crate) store: Option<RawStore>,
+    /// `[registrar]`: registration times and the digest algorithms offered to devices.
+    #[serde(default)]
+    pub(crate) registrar: RawRegistrar,
+}
+
+/// `[registrar]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRegistrar {
+    pub(crate) min_expires_secs: Option<Spanned<u64>>,
+    pub(crate) max_expires_secs: Option<Spanned<u64>>,
+    pub(crate) default_expires_secs: Option<Spanned<u64>>,
+    pub(crate) max_contacts: Option<Spanned<u64>>,
+    /// Digest algorithms offered in 401 challenges, most preferred first (`SHA-256`, `MD5`).
+    pub(crate) digest_algorithms: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `[store]`.

@@ -47,6 +47,31 @@ pub struct Config {
     pub call_control: Option<CallControl>,
     /// `[store] url`: the database CDRs, registrations and switches are kept in; `None`: nothing is kept.
     pub store: Option<String>,
+    /// `[registrar]`.
+    pub registrar: RegistrarSettings,
+}
+
+/// `[registrar]`: how long devices' registrations may run (RFC 3261 §10.2.1.1, §10.3 step 7) and what their
+/// digest challenges offer (RFC 8760 §2.4: most preferred first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrarSettings {
+    /// Shortest registration accepted (shorter: 423 with Min-Expires), seconds.
+    pub min_expires: u32,
+    /// Longest granted, seconds.
+    pub max_expires: u32,
+    /// Granted when a REGISTER asks for none, seconds.
+    pub default_expires: u32,
+    /// Most contacts bound to one address of record.
+    pub max_contacts: usize,
+    /// Algorithms offered, most preferred first.
+    pub digest_algorithms: Vec<causeway_policy::digest::credentials::Algorithm>,
+}
+
+impl Default for RegistrarSettings {
+    fn default() -> Self {
+        use causeway_policy::digest::credentials::Algorithm;
+        Self { min_expires: 60, max_expires: 3600, default_expires: 3600, max_contacts: 10, digest_algorithms: vec![Algorithm::Sha256, Algorithm::Md5] }
+    }
 }
 
 /// A loaded call-control snapshot, shared by every call (`Arc`).

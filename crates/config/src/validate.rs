@@ -69,6 +69,7 @@ impl<'a> Validator<'a> {
         let meetings = raw.meetings.and_then(|m| self.meetings(m));
         let call_control = raw.callctl.as_ref().and_then(|c| self.call_control(c, &zones));
         let store = raw.store.and_then(|s| self.store(s));
+        let registrar = self.registrar(raw.registrar);
         if let Some(value) = server_header {
             node.server_header = value;
         }
@@ -89,6 +90,7 @@ impl<'a> Validator<'a> {
                     meetings,
                     call_control,
                     store,
+                    registrar,
                 })
             }
             _ => {

@@ -66,3 +66,16 @@ fn a_store_url_must_be_sqlite_or_postgres() {
     let line = source.lines().position(|l| l.starts_with("url =")).map_or(0, |i| i + 1);
     assert_eq!(error.trim(), format!("node.toml:{line}:7: store url `mysql://db` is neither sqlite:///path nor postgres://…"));
 }
+
+#[test]
+fn registrar_times_and_algorithms_are_checked() {
+    use causeway_policy::digest::credentials::Algorithm;
+    let ok = parse(&format!("{NODE}[registrar]\nmin_expires_secs = 30\ndigest_algorithms = [\"MD5\"]\n"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((ok.registrar.min_expires, ok.registrar.default_expires, ok.registrar.digest_algorithms), (30, 3600, vec![Algorithm::Md5]));
+    let bad = format!("{NODE}[registrar]\nmin_expires_secs = 7200\ndigest_algorithms = [\"MD5\", \"md5\", \"SHA-512\"]\n");
+    let error = parse(&bad).err().unwrap_or_else(|| panic!("accepted"));
+    let line = bad.lines().position(|l| l.starts_with("min_expires")).map_or(0, |i| i + 1);
+    assert!(error.contains(&format!("node.toml:{line}:20: registration times must satisfy min_expires_secs (7200)")), "{error}");
+    assert!(error.contains("`md5` is given twice") && error.contains("`SHA-512` is not a digest algorithm"), "{error}");
+}

@@ -35,7 +35,7 @@ fn unknown_section_is_rejected() {
         errors(&format!("{LISTENER}[zones]\nname = \"x\"\n")),
         "t.toml:4:2: unknown field `zones`, expected one of `node`, `listener`, `outbound`, `transaction`, `limits`, \
          `log`, `route`, `zone`, `transform`, `search_rule`, `policy`, `security`, `credential`, `admin`, `dns`, `meetings`, \
-         `callctl`, `store`"
+         `callctl`, `store`, `registrar`"
     );
 }
 
