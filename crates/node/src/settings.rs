@@ -94,9 +94,21 @@ impl NodeConfig {
             zoom_repair: None,
             call_control: config.call_control.as_ref().map(|cc| crate::CallControlConfig {
                 cluster: cc.cluster().clone(),
-                registrar: causeway_b2bua::RegistrarConfig::default(),
+                registrar: registrar(&config.registrar),
             }),
         }
+    }
+}
+
+/// `[registrar]` as the registrar's own settings.
+fn registrar(r: &cfg::RegistrarSettings) -> causeway_b2bua::RegistrarConfig {
+    causeway_b2bua::RegistrarConfig {
+        min_expires: r.min_expires,
+        max_expires: r.max_expires,
+        default_expires: r.default_expires,
+        max_contacts: r.max_contacts,
+        algorithms: r.digest_algorithms.clone(),
+        ..causeway_b2bua::RegistrarConfig::default()
     }
 }
 
