@@ -4,8 +4,10 @@
 //! To add a subcommand group, write a module with an `Args` (or a `Command` subcommand enum) and a
 //! `run(..) -> anyhow::Result<ExitCode>`, then register it with one variant below and one match arm.
 
+mod bookings;
 mod cdr;
 mod check;
+mod locate;
 mod logging;
 mod meetings;
 mod rooms;
@@ -27,6 +29,9 @@ Examples:
   causeway serve -c /etc/causeway/causeway.toml
   causeway check -c causeway.toml      validate a config without starting; errors as file:line:col
   causeway sip check msg1.sip msg2.sip check SIP messages; --json for machine-readable output
+  causeway locate -c edge.toml --from sip:alice@example.call.webex.com --to sip:bob@ent-pa.com \
+      --tls-name callservice.webex.com --route '<sip:us-cm-pub.ent-pa.com;lr>'
+                                       dry-run one request: zone, transforms, search rules, next hops
 
 Environment:
   CAUSEWAY_LOG, RUST_LOG               log filter overriding [log] level (e.g. debug,causeway_io=trace)";
@@ -45,6 +50,8 @@ enum Command {
     Serve(serve::Args),
     /// Validate a config file without starting anything.
     Check(check::Args),
+    /// Dry-run one request through the config's zones, transforms and search rules (what live traffic runs).
+    Locate(locate::Args),
     /// SIP message tools.
     #[command(subcommand)]
     Sip(sip::Command),
@@ -66,6 +73,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Serve(args) => serve::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Locate(args) => locate::run(&args),
         Command::Sip(command) => sip::run(command),
         Command::Meetings(command) => meetings::run(command),
         Command::Rooms(command) => rooms::run(command),

@@ -44,7 +44,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(config: &Config) -> anyhow::Result<()> {
-    let node_config = NodeConfig::from_config(config);
+    let mut node_config = NodeConfig::from_config(config);
+    let meetings = match &config.meetings {
+        Some(link) => Some(crate::bookings::InProcess::start(link).await.context("cannot start the meetings service")?),
+        None => None,
+    };
+    node_config.zoom_repair = meetings.as_ref().map(|m| m.repair.clone());
     let zones = node_config.routing.clone();
     let mut node = Node::build(node_config).context("cannot start the node")?;
     for listener in node.listeners() {
@@ -63,6 +68,9 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     let stats = node.run(causeway_node::shutdown_signal()).await;
     if let Some(admin) = admin {
         admin.stop().await;
+    }
+    if let Some(meetings) = meetings {
+        meetings.stop().await;
     }
     tracing::info!(counters = %summary(&stats.proxy), "stopped");
     Ok(())

@@ -77,10 +77,15 @@ pub(crate) fn free_low_port() -> u16 {
 
 /// Whether something holds `port` on 127.0.0.1 for UDP (`tcp = false`) or TCP.
 pub(crate) fn port_taken(port: u16, tcp: bool) -> bool {
+    port_taken_on(std::net::Ipv4Addr::LOCALHOST, port, tcp)
+}
+
+/// Whether something holds `port` on the loopback address `ip` (any of 127.0.0.0/8) for UDP or TCP.
+pub(crate) fn port_taken_on(ip: std::net::Ipv4Addr, port: u16, tcp: bool) -> bool {
     if tcp {
-        TcpListener::bind(("127.0.0.1", port)).is_err()
+        TcpListener::bind((ip, port)).is_err()
     } else {
-        UdpSocket::bind(("127.0.0.1", port)).is_err()
+        UdpSocket::bind((ip, port)).is_err()
     }
 }
 

@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 use std::ffi::OsString;
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::time::Duration;
 
-use super::{port_taken, scenario, wait_until, ChildGuard};
+use super::{port_taken_on, scenario, wait_until, ChildGuard};
 
 /// Transport as SIPp spells it (TLS goes through [`super::tunnel`]: Debian's SIPp has no OpenSSL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +38,7 @@ pub(crate) struct Sipp {
     name: String,
     dir: PathBuf,
     args: Vec<OsString>,
+    ip: Ipv4Addr,
     port: u16,
     stream: bool,
 }
@@ -76,7 +78,17 @@ impl Sipp {
             "errors.log".into(),
         ];
         args.extend(transport.args().map(OsString::from));
-        Self { name: name.to_owned(), dir, args, port, stream: transport.is_stream() }
+        Self { name: name.to_owned(), dir, args, ip: Ipv4Addr::LOCALHOST, port, stream: transport.is_stream() }
+    }
+
+    /// Bind to `ip` (another loopback address, so a node can tell peers apart by source address) instead of
+    /// 127.0.0.1.
+    pub(crate) fn on(mut self, ip: Ipv4Addr) -> Self {
+        if let Some(value) = self.args.iter().position(|a| a == "-i").and_then(|i| self.args.get_mut(i + 1)) {
+            *value = ip.to_string().into();
+        }
+        self.ip = ip;
+        self
     }
 
     /// Add raw SIPp arguments.
@@ -89,8 +101,8 @@ impl Sipp {
     pub(crate) fn spawn_uas(self) -> RunningSipp {
         let process = ChildGuard::spawn(&self.name, "sipp", &self.args, &self.dir);
         let mut running = RunningSipp { process, dir: self.dir };
-        let (port, stream) = (self.port, self.stream);
-        let bound = wait_until(Duration::from_secs(10), || running.process.try_status().is_some() || port_taken(port, stream));
+        let (ip, port, stream) = (self.ip, self.port, self.stream);
+        let bound = wait_until(Duration::from_secs(10), || running.process.try_status().is_some() || port_taken_on(ip, port, stream));
         if let Some(status) = running.process.try_status() {
             panic!("sipp {} exited at start-up with {status}\n{}", self.name, running.report());
         }

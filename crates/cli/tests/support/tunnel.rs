@@ -49,3 +49,15 @@ pub(crate) fn tls_client(dir: &Path, port: u16, pki: &TestPki, tls_port: u16) ->
         format!("OPENSSL:127.0.0.1:{tls_port},cafile={},verify=1", pki.ca.display()),
     )
 }
+
+/// [`tls_client`] presenting a client certificate (`cert`, `key`: PEM files) for causeway's mutual-TLS
+/// listener, which classifies the connection into a zone by the certificate's names.
+pub(crate) fn mutual_tls_client(dir: &Path, port: u16, ca: &Path, cert: &Path, key: &Path, tls_port: u16) -> ChildGuard {
+    start(
+        "socat-mtls-client",
+        dir,
+        port,
+        format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork"),
+        format!("OPENSSL:127.0.0.1:{tls_port},cafile={},cert={},key={},verify=1", ca.display(), cert.display(), key.display()),
+    )
+}

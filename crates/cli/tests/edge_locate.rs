@@ -1,0 +1,146 @@
+//! `causeway locate` on the shipped Expressway example (examples/routing/expressway.toml with the
+//! shared-edge call policy): flow F2 for both clusters, the Webex search rule, the `call-type=squared`
+//! loop rule, a call policy refusal, JSON output and the exit codes.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use support::{causeway_bin, repo_root, temp_dir, tls};
+
+/// The example and the shared-edge policy in one config, beside the TLS files it names.
+fn example(dir: &Path) -> PathBuf {
+    let pki = tls::make_pki(dir);
+    let tls_dir = dir.join("tls");
+    std::fs::create_dir_all(&tls_dir).unwrap_or_else(|e| panic!("mkdir: {e}"));
+    for (from, to) in [(&pki.cert, "edge.pem"), (&pki.key, "edge.key"), (&pki.ca, "ca.pem")] {
+        std::fs::copy(from, tls_dir.join(to)).unwrap_or_else(|e| panic!("copy: {e}"));
+    }
+    let read = |p: &str| std::fs::read_to_string(repo_root().join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+    let config = format!("{}\n{}", read("examples/routing/expressway.toml"), read("examples/policy/shared-edge.toml"));
+    let path = dir.join("edge.toml");
+    std::fs::write(&path, config).unwrap_or_else(|e| panic!("write: {e}"));
+    path
+}
+
+fn locate(config: &Path, args: &[&str]) -> Output {
+    Command::new(causeway_bin())
+        .arg("locate")
+        .arg("-c")
+        .arg(config)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("causeway locate: {e}"))
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// Flow F2 over mutual TLS on 5062 from a client whose certificate names `cert`, Route naming this
+/// edge then `cluster`.
+fn f2_from(config: &Path, cert: &str, cluster: &str, extra: &[&str]) -> Output {
+    let route = format!("sip:{cluster};lr");
+    let mut args = vec![
+        "--from",
+        "\"Alice\" <sip:alice@example.call.webex.com>",
+        "--to",
+        "sip:bob@ent-pa.com",
+        "--tls-name",
+        cert,
+        "--listener",
+        "0.0.0.0:5062",
+        "--route",
+        "sip:l2sip@edge.ent-pa.com:5062;transport=tls;lr",
+        "--route",
+        &route,
+        "--contact",
+        "\"l2sip\" <sip:l2sip@10.10.10.10:5062;transport=tls>;call-type=squared",
+    ];
+    args.extend_from_slice(extra);
+    locate(config, &args)
+}
+
+/// Flow F2 from Webex.
+fn f2(config: &Path, cluster: &str, extra: &[&str]) -> Output {
+    f2_from(config, "callservice.webex.com", cluster, extra)
+}
+
+#[test]
+fn f2_the_route_header_sends_one_request_uri_to_either_cluster() {
+    let dir = temp_dir();
+    let config = example(dir.path());
+    let us = f2(&config, "us-cm-pub.ent-pa.com", &[]);
+    let us_text = text(&us);
+    assert_eq!(us.status.code(), Some(0), "{us_text}");
+    for line in [
+        "zone: webex (certificate name callservice.webex.com matches tls_verify_subject callservice.webex.com)",
+        "route <sip:l2sip@edge.ent-pa.com:5062;transport=tls;lr>: names this node, skipped",
+        "alias: us-cm-pub.ent-pa.com (from the Route header)",
+        "call policy: allow by default action",
+        "search rule \"webex-to-cucm-us\" (priority 40, source zone webex, authenticated only, exact 'us-cm-pub.ent-pa.com' → cucm-us): match, search with alias us-cm-pub.ent-pa.com, stop",
+        "  group 0: TLS 10.1.1.10:5061, then TLS 10.1.1.11:5061; Max-Forwards 15",
+    ] {
+        assert!(us_text.lines().any(|l| l == line), "missing `{line}` in\n{us_text}");
+    }
+    let emea_text = text(&f2(&config, "emea-cm-pub.ent-pa.com", &[]));
+    assert!(emea_text.contains("  group 0: TLS 10.2.1.10:5061, then TLS 10.2.1.11:5061; Max-Forwards 15"), "{emea_text}");
+}
+
+#[test]
+fn a_certificate_for_another_name_is_the_default_zone_and_policy_refuses_it() {
+    let dir = temp_dir();
+    let config = example(dir.path());
+    let out = text(&f2_from(&config, "evil.example.net", "us-cm-pub.ent-pa.com", &[]));
+    for line in [
+        "zone: default (no zone matches: default zone)",
+        "authentication: not authenticated (do-not-check: the zone does not check credentials); P-Asserted-Identity/P-Preferred-Identity stripped (RFC 3325)",
+        "route <sip:us-cm-pub.ent-pa.com;lr>: ignored: the zone does not honour Route headers",
+        "search rule \"webex-to-cucm-us\" (priority 40, source zone webex, authenticated only, exact 'us-cm-pub.ent-pa.com' → cucm-us): source does not match",
+    ] {
+        assert!(out.lines().any(|l| l == line), "missing `{line}` in\n{out}");
+    }
+    let spoof = locate(
+        &config,
+        &["--from", "sip:alice@ent-pa.com", "--to", "sip:9011441234@ent-pa.com", "--tls-name", "evil.example.net"],
+    );
+    let spoof_text = text(&spoof);
+    assert_eq!(spoof.status.code(), Some(3), "{spoof_text}");
+    assert!(spoof_text.contains("zone: default (no zone matches: default zone)"), "{spoof_text}");
+    assert!(spoof_text.contains("call policy: reject 403 Forbidden by rule 2 \"spoofed-enterprise-domain\""), "{spoof_text}");
+    assert!(!spoof_text.contains("search rule \""), "no search after a refusal\n{spoof_text}");
+    assert!(spoof_text.ends_with("the proxy answers 403 Forbidden\n"), "{spoof_text}");
+}
+
+#[test]
+fn the_webex_rule_and_its_loop_rule() {
+    let dir = temp_dir();
+    let config = example(dir.path());
+    let base = ["--from", "sip:alice@ent-pa.com", "--to", "sip:bob@example.call.webex.com", "--source", "10.1.1.10:5061"];
+    let out = text(&locate(&config, &base));
+    assert!(out.contains("zone: cucm-us (source address 10.1.1.10 is peer 10.1.1.10:5061)"), "{out}");
+    assert!(
+        out.contains("search rule \"to-webex\" (priority 50, source any-authenticated, regex '.*@example\\.call\\.webex\\.com' → webex): match"),
+        "{out}"
+    );
+    assert!(out.contains("SRV _sips._tcp.callservice.webex.com"), "the lookup the node would make\n{out}");
+    let mut looped = base.to_vec();
+    looped.extend_from_slice(&["--contact", "<sip:l2sip@10.10.10.10:5062;transport=tls>;call-type=squared"]);
+    let out = text(&locate(&config, &looped));
+    assert!(out.contains("skipped: Contact carries call-type=squared, refused by the target zone (loop prevention)"), "{out}");
+}
+
+#[test]
+fn json_output_and_bad_arguments() {
+    let dir = temp_dir();
+    let config = example(dir.path());
+    let out = f2(&config, "emea-cm-pub.ent-pa.com", &["--json"]);
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    assert_eq!(value["zone"]["zone"], "webex");
+    assert_eq!(value["targets"][0]["hops"], serde_json::json!(["TLS 10.2.1.10:5061", "TLS 10.2.1.11:5061"]));
+    assert_eq!(value["decision"]["outcome"]["groups"][0]["targets"][0]["rule"], "webex-to-cucm-emea");
+    let unknown = locate(&config, &["--from", "sip:a@b", "--to", "sip:c@d", "--zone", "nowhere"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown).contains("--zone nowhere: no such zone (zones: webex, cucm-us, cucm-emea, teams, internet, default)"));
+}
