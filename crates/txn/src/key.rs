@@ -1,8 +1,12 @@
 //! Transaction keys (RFC 3261 §17.1.3, §17.2.3).
 //!
 //! A key is the matching fields written into one byte string, each field length-prefixed so
-//! no two field lists encode alike. The table keeps one `Box<[u8]>` per transaction and looks
-//! up with a slice built in a reused buffer, so matching a message allocates nothing.
+//! no two field lists encode alike, in a reused buffer, then reduced to a 128-bit keyed
+//! [`KeyDigest`]: the table keeps 16 bytes per transaction, and matching or creating one
+//! allocates nothing.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
 /// The top Via's sent-by (RFC 3261 §20.42).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,9 +95,58 @@ fn server_method(method: &str) -> &str {
     }
 }
 
+/// A transaction key reduced to 128 bits by two independently keyed SipHash-1-3 functions (std's
+/// `RandomState`, secret and random per table). Two different keys share a digest with
+/// probability 2^-128, and without the table's secret nobody can choose messages that do, so
+/// matching by digest is matching by the fields of §17.1.3 / §17.2.3. It is what lets a
+/// transaction that lingers up to 64*T1 after its final response (RFC 6026) hold 16 bytes of
+/// key instead of an allocation of the fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct KeyDigest(u128);
+
+/// The two secret hash keys of one table.
+#[derive(Debug, Default)]
+pub(crate) struct Digester {
+    high: RandomState,
+    low: RandomState,
+}
+
+impl Digester {
+    pub(crate) fn digest(&self, key: &[u8]) -> KeyDigest {
+        KeyDigest((u128::from(self.high.hash_one(key)) << 64) | u128::from(self.low.hash_one(key)))
+    }
+}
+
+/// Hashes a [`KeyDigest`] for the table's map by folding it: it is already keyed and uniform,
+/// so hashing it again would only cost time.
+#[derive(Debug, Default)]
+pub(crate) struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word.iter_mut().zip(chunk).for_each(|(w, b)| *w = *b);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
+        }
+    }
+
+    fn write_u128(&mut self, value: u128) {
+        // Truncation is the point: the low and high halves are folded into one word.
+        self.0 ^= (value as u64) ^ ((value >> 64) as u64);
+    }
+}
+
+/// The map from digests to transactions.
+pub(crate) type DigestMap<V> = HashMap<KeyDigest, V, BuildHasherDefault<DigestHasher>>;
+
 #[cfg(test)]
 mod tests {
-    use super::{KeyBuf, Rfc2543, SentBy};
+    use super::{Digester, KeyBuf, Rfc2543, SentBy};
 
     #[test]
     fn rfc3261_17_2_3_ack_keys_like_its_invite_and_cancel_does_not() {
@@ -133,5 +186,17 @@ mod tests {
         assert_eq!(invite, buf.rfc2543(f, "ACK"));
         assert_ne!(invite, buf.rfc2543(Rfc2543 { cseq: 314160, ..f }, "INVITE"));
         assert_ne!(invite, buf.rfc2543(f, "BYE"));
+    }
+
+    #[test]
+    fn digests_are_equal_exactly_when_keys_are() {
+        let digester = Digester::default();
+        let mut buf = KeyBuf::default();
+        let invite = digester.digest(buf.client("z9hG4bK1", "INVITE"));
+        assert_eq!(invite, digester.digest(buf.client("z9hG4bK1", "INVITE")));
+        assert_ne!(invite, digester.digest(buf.client("z9hG4bK1", "CANCEL")));
+        assert_ne!(invite, digester.digest(buf.client("z9hG4bK2", "INVITE")));
+        // Another table has other secret keys.
+        assert_ne!(invite, Digester::default().digest(buf.client("z9hG4bK1", "INVITE")));
     }
 }

@@ -1,9 +1,8 @@
 //! The transaction table: routes messages to transactions, runs their timers, queues output.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 use std::mem;
-use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -14,7 +13,7 @@ use crate::config::{ConfigError, TxnConfig};
 use crate::error::TxnError;
 use crate::invite_client::InviteClient;
 use crate::invite_server::InviteServer;
-use crate::key::KeyBuf;
+use crate::key::{Digester, DigestMap, KeyBuf, KeyDigest};
 use crate::machine::{Ctx, Machine, Output, Signal};
 use crate::message;
 use crate::non_invite_client::NonInviteClient;
@@ -32,9 +31,10 @@ use crate::timer::{Timer, TimerTable};
 pub struct TransactionTable<P> {
     config: TxnConfig,
     txns: Slab<Entry<P>>,
-    /// Each key is stored once, shared with its entry: a transaction lingers up to 64*T1 after its final
-    /// response (RFC 6026), so what it holds is multiplied by every call of the last 32 s.
-    keys: HashMap<Arc<[u8]>, TxnId>,
+    /// By key digest: a transaction lingers up to 64*T1 after its final response (RFC 6026), so
+    /// what it holds is multiplied by every call of the last 32 s.
+    keys: DigestMap<TxnId>,
+    digester: Digester,
     /// Deadline hints, at most one live one per transaction (`Entry::scheduled`); entries
     /// that no longer match are skipped when they surface.
     deadlines: BinaryHeap<Reverse<(Instant, u32, u32)>>,
@@ -47,7 +47,7 @@ pub struct TransactionTable<P> {
 #[derive(Debug)]
 struct Entry<P> {
     generation: u32,
-    key: Arc<[u8]>,
+    key: KeyDigest,
     machine: Machine,
     timers: TimerTable,
     transport: Transport,
@@ -63,7 +63,8 @@ impl<P: Clone> TransactionTable<P> {
         Ok(Self {
             config,
             txns: Slab::new(),
-            keys: HashMap::new(),
+            keys: DigestMap::default(),
+            digester: Digester::default(),
             deadlines: BinaryHeap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -153,11 +154,10 @@ impl<P: Clone> TransactionTable<P> {
         if *method == Method::Ack {
             return Err(TxnError::AckStartsNoTransaction);
         }
-        let key = self.scratch.client(branch, method.as_str());
-        if self.keys.contains_key(key) {
+        let key = self.digester.digest(self.scratch.client(branch, method.as_str()));
+        if self.keys.contains_key(&key) {
             return Err(TxnError::DuplicateBranch);
         }
-        let key: Arc<[u8]> = key.into();
         let is_invite = *method == Method::Invite;
         self.insert(now, key, transport, to, |ctx| {
             if is_invite {
@@ -274,7 +274,7 @@ impl<P: Clone> TransactionTable<P> {
     pub fn terminate(&mut self, txn: TxnId) {
         if self.entry(txn).is_some() {
             let entry = self.txns.remove(txn.index as usize);
-            self.keys.remove(&*entry.key);
+            self.keys.remove(&entry.key);
             self.events.push_back(Event::Terminated { txn });
         }
     }
@@ -282,8 +282,8 @@ impl<P: Clone> TransactionTable<P> {
     /// The INVITE server transaction a CANCEL targets (RFC 3261 §9.2: the §17.2.3 match with
     /// the method taken as INVITE).
     pub fn find_cancelled_invite(&mut self, cancel: &Message) -> Option<TxnId> {
-        let key = message::server_key(&mut self.scratch, cancel, &Method::Invite).ok()?;
-        let txn = *self.keys.get(key)?;
+        let key = self.digester.digest(message::server_key(&mut self.scratch, cancel, &Method::Invite).ok()?);
+        let txn = *self.keys.get(&key)?;
         (self.kind(txn) == Some(TxnKind::InviteServer)).then_some(txn)
     }
 
@@ -293,10 +293,10 @@ impl<P: Clone> TransactionTable<P> {
             return Err(Rejected::new(TxnError::WrongKind { expected: "request" }, request));
         };
         let key = match message::server_key(&mut self.scratch, &request, &method) {
-            Ok(key) => key,
+            Ok(key) => self.digester.digest(key),
             Err(error) => return Err(Rejected::new(error, request)),
         };
-        if let Some(&txn) = self.keys.get(key) {
+        if let Some(&txn) = self.keys.get(&key) {
             if method == Method::Ack {
                 // Completed → Confirmed; Confirmed absorbs; RFC 6026 §7.1: Accepted passes it up.
                 let deliver = Event::Ack { txn: Some(txn), request, from };
@@ -318,7 +318,6 @@ impl<P: Clone> TransactionTable<P> {
             self.events.push_back(Event::Ack { txn: None, request, from });
             return Ok(());
         }
-        let key: Arc<[u8]> = key.into();
         let is_invite = method == Method::Invite;
         match self.insert(now, key, transport, from, |_| {
             if is_invite {
@@ -340,10 +339,10 @@ impl<P: Clone> TransactionTable<P> {
             return Err(Rejected::new(TxnError::WrongKind { expected: "response" }, response));
         };
         let key = match message::response_key(&mut self.scratch, &response) {
-            Ok(key) => key,
+            Ok(key) => self.digester.digest(key),
             Err(error) => return Err(Rejected::new(error, response)),
         };
-        let Some(&txn) = self.keys.get(key) else {
+        let Some(&txn) = self.keys.get(&key) else {
             self.events.push_back(Event::StrayResponse { response, from });
             return Ok(());
         };
@@ -364,7 +363,7 @@ impl<P: Clone> TransactionTable<P> {
     fn insert(
         &mut self,
         now: Instant,
-        key: Arc<[u8]>,
+        key: KeyDigest,
         transport: Transport,
         peer: P,
         start: impl FnOnce(&mut Ctx<'_>) -> Machine,
@@ -382,7 +381,7 @@ impl<P: Clone> TransactionTable<P> {
         let mut ctx = Ctx { now, config: &self.config, reliable: transport.is_reliable(), timers: &mut timers, out: Output::default() };
         let machine = start(&mut ctx);
         let out = ctx.out;
-        vacant.insert(Entry { generation, key: Arc::clone(&key), machine, timers, transport, peer, scheduled: None });
+        vacant.insert(Entry { generation, key, machine, timers, transport, peer, scheduled: None });
         self.keys.insert(key, txn);
         self.finish(txn, out, None);
         Ok(txn)
@@ -428,7 +427,7 @@ impl<P: Clone> TransactionTable<P> {
         }
         if entry.machine.is_terminated() {
             let entry = self.txns.remove(txn.index as usize);
-            self.keys.remove(&*entry.key);
+            self.keys.remove(&entry.key);
             self.events.push_back(Event::Terminated { txn });
         } else {
             reschedule(&mut self.deadlines, txn, entry);
