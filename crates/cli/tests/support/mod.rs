@@ -263,13 +263,21 @@ impl Causeway {
         let mut process = ChildGuard::spawn("causeway", causeway_bin(), [OsStr::new("serve"), OsStr::new("-c"), path.as_os_str()], dir);
         let target: SocketAddr = SocketAddr::from(([127, 0, 0, 1], port));
         let ready = wait_until(Duration::from_secs(15), || {
+        let mut node = Self::start_with(dir, port, &config);
+        node.tls_port = tls_port;
+        node
+    }
+
+    /// Start the binary on `config` (written to `dir/causeway.toml`), whose UDP listener is on `port`, and wait
+    /// until it answers OPTIONS there.
+    pub(crate) fn start_with(dir: &Path, port: u16, config: &str) -> Self {
             process.try_status().is_some() || options_ping(target, Duration::from_millis(200)).is_some()
         });
         if let Some(status) = process.try_status() {
             panic!("causeway exited at start-up with {status}\n{}", process.log_tail());
         }
         assert!(ready, "causeway did not answer OPTIONS on {target} within 15 s\n{}", process.log_tail());
-        Self { process, port, tls_port }
+        Self { process, port, tls_port: None }
     }
 
     /// `127.0.0.1:<port>` of the UDP/TCP listeners.

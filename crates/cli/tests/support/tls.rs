@@ -15,14 +15,46 @@ pub(crate) struct TestPki {
     pub(crate) key: PathBuf,
 }
 
-/// Make a CA and a leaf in `dir`.
-pub(crate) fn make_pki(dir: &Path) -> TestPki {
-    let fail = |what: &str, e: rcgen::Error| -> ! { panic!("rcgen {what}: {e}") };
+fn fail(what: &str, e: rcgen::Error) -> ! {
+    panic!("rcgen {what}: {e}")
+}
+
+/// The test CA.
+fn make_ca() -> (rcgen::Certificate, KeyPair) {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap_or_else(|e| fail("ca params", e));
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params.distinguished_name.push(DnType::CommonName, "Causeway interop test CA");
     let ca_key = KeyPair::generate().unwrap_or_else(|e| fail("ca key", e));
     let ca = ca_params.self_signed(&ca_key).unwrap_or_else(|e| fail("ca cert", e));
+    (ca, ca_key)
+}
+
+/// A CA (`dir/ca.pem`) and one leaf per `(stem, names)` (`dir/<stem>.pem`, `dir/<stem>.key`), each for its
+/// DNS names and IP 127.0.0.1 (its CN the first name): certificates whose names place a node in a zone.
+pub(crate) fn make_pki_for(dir: &Path, leaves: &[(&str, &[&str])]) -> (PathBuf, Vec<(PathBuf, PathBuf)>) {
+    let (ca, ca_key) = make_ca();
+    let ca_path = dir.join("ca.pem");
+    std::fs::write(&ca_path, ca.pem()).unwrap_or_else(|e| panic!("write {}: {e}", ca_path.display()));
+    let mut out = Vec::new();
+    for (stem, names) in leaves {
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let mut params = CertificateParams::new(names.clone()).unwrap_or_else(|e| fail("leaf params", e));
+        params.subject_alt_names.push(SanType::IpAddress([127, 0, 0, 1].into()));
+        params.distinguished_name.push(DnType::CommonName, names.first().map_or("127.0.0.1", String::as_str));
+        let key = KeyPair::generate().unwrap_or_else(|e| fail("leaf key", e));
+        let cert = params.signed_by(&key, &ca, &ca_key).unwrap_or_else(|e| fail("leaf cert", e));
+        let (cert_path, key_path) = (dir.join(format!("{stem}.pem")), dir.join(format!("{stem}.key")));
+        for (path, pem) in [(&cert_path, cert.pem()), (&key_path, key.serialize_pem())] {
+            std::fs::write(path, pem).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        }
+        out.push((cert_path, key_path));
+    }
+    (ca_path, out)
+}
+
+/// Make a CA and a leaf in `dir`.
+pub(crate) fn make_pki(dir: &Path) -> TestPki {
+    let (ca, ca_key) = make_ca();
 
     let mut leaf_params =
         CertificateParams::new(vec!["localhost".to_owned()]).unwrap_or_else(|e| fail("leaf params", e));
