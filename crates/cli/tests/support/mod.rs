@@ -3,6 +3,7 @@
 //! [`ChildGuard`] that kills it by PID when dropped; every wait is bounded.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub(crate) mod callctl;
 pub(crate) mod kamailio;
 pub(crate) mod rfc4475;
 pub(crate) mod sipp;
