@@ -7,6 +7,7 @@ use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
 use rcgen::{BasicConstraints, Certificate, CertificateParams, DnType, IsCa, KeyPair, SanType};
@@ -101,7 +102,9 @@ pub(crate) fn start_node(dir: &Path, port: u16, tls: Option<(&EdgePki, u16)>, ro
     );
     let path = dir.join("causeway.toml");
     write(&path, &config);
-    let mut process = ChildGuard::spawn("causeway", causeway_bin(), [OsStr::new("serve"), OsStr::new("-c"), path.as_os_str()], dir);
+    let mut command = Command::new(causeway_bin());
+    command.args([OsStr::new("serve"), OsStr::new("-c"), path.as_os_str()]).env("NO_COLOR", "1");
+    let mut process = ChildGuard::spawn_with("causeway", &mut command, dir);
     let target = SocketAddr::from(([127, 0, 0, 1], port));
     let ready = wait_until(Duration::from_secs(15), || {
         process.try_status().is_some() || options_ping(target, Duration::from_millis(200)).is_some()
