@@ -244,6 +244,7 @@ impl<L: Locator> Core<L> {
             _ => {
                 let Some(arrival) = self.arrival.clone() else { return };
                 let mut gate = self.lend_gate(now);
+                gate.resume(self.lookups.take_clearance());
                 let phases = Phases {
                     identity: &self.identity,
                     locator: &ContactsFirst { now, agent, locator: &self.locator },
@@ -257,7 +258,7 @@ impl<L: Locator> Core<L> {
                     Decision::Reply(reply) => self.reply_stateless(&msg, &arrival, &reply),
                     Decision::OptionsOk => self.reply_options(&msg, &arrival),
                     Decision::Drop => self.counters.dropped += 1,
-                    Decision::Lookup(queries) => self.park(now, &msg, &arrival, queries),
+                    Decision::Lookup(queries, clearance) => self.park(now, &msg, &arrival, queries, clearance),
                     Decision::Forward(plan) => {
                         let peer = plan.reply_to;
                         self.pending = Some(plan);

@@ -26,7 +26,7 @@ use causeway_sip::{Message, StatusCode};
 use crate::core::Core;
 use crate::locate::Locator;
 use crate::plan::{Arrival, LocalReply};
-use crate::Inbound;
+use crate::{Clearance, Inbound};
 
 /// Lookups that may wait for an answer at once.
 pub const MAX_PENDING: usize = 4096;
@@ -78,6 +78,8 @@ struct Parked {
     waiting: usize,
     /// Times it has been parked.
     round: u8,
+    /// What the security gate decided about it the first time.
+    clearance: Option<Box<Clearance>>,
     since: Instant,
 }
 
@@ -105,9 +107,16 @@ pub(crate) struct Lookups {
     next_expiry: Option<Instant>,
     /// The round of the request being handled again, while it is.
     replaying: Option<u8>,
+    /// Its clearance, for the gate.
+    clearance: Option<Box<Clearance>>,
 }
 
 impl Lookups {
+    /// The clearance of the request being handled again, once.
+    pub(crate) fn take_clearance(&mut self) -> Option<Box<Clearance>> {
+        self.clearance.take()
+    }
+
     /// Queues `query` for `owner`; `None` when too many lookups are pending.
     pub(crate) fn start(&mut self, query: DnsQuery, owner: Owner) -> Option<ResolveId> {
         if self.pending.len() >= MAX_PENDING {
@@ -185,7 +194,14 @@ impl<L: Locator> Core<L> {
     }
 
     /// The locator needs `queries` answered before it can locate `msg`: park it until they are.
-    pub(crate) fn park(&mut self, now: Instant, msg: &Message, arrival: &Arrival, queries: Vec<DnsQuery>) {
+    pub(crate) fn park(
+        &mut self,
+        now: Instant,
+        msg: &Message,
+        arrival: &Arrival,
+        queries: Vec<DnsQuery>,
+        clearance: Option<Box<Clearance>>,
+    ) {
         self.expire_dns(now);
         let round = self.lookups.replaying.map_or(1, |r| r.saturating_add(1));
         let id = request_id(msg);
@@ -215,7 +231,7 @@ impl<L: Locator> Core<L> {
             waiters.push(parked);
             waiting += 1;
         }
-        let entry = Parked { bytes: msg.as_bytes().clone(), arrival: arrival.clone(), waiting, round, since: now };
+        let entry = Parked { bytes: msg.as_bytes().clone(), arrival: arrival.clone(), waiting, round, clearance, since: now };
         let give_up = now + PARK_LIMIT;
         self.lookups.next_expiry = Some(self.lookups.next_expiry.map_or(give_up, |t| t.min(give_up)));
         self.lookups.parked.insert(parked, entry);
@@ -260,8 +276,10 @@ impl<L: Locator> Core<L> {
                 tls_peer_names: p.arrival.tls_peer_names,
             };
             self.lookups.replaying = Some(p.round);
+            self.lookups.clearance = p.clearance;
             self.handle_inbound(now, inbound);
             self.lookups.replaying = None;
+            self.lookups.clearance = None;
         }
     }
 

@@ -64,7 +64,9 @@ pub(crate) enum Decision {
     /// Drop it silently (an ACK that fails a check: ACKs get no responses).
     Drop,
     /// Look these names up, then decide again (a DNS zone's RFC 3263 lookups).
-    Lookup(Vec<causeway_routing::resolve::DnsQuery>),
+    /// The gate's clearance goes with it, so that the request is not checked twice (a digest
+    /// response is good once).
+    Lookup(Vec<causeway_routing::resolve::DnsQuery>, Option<Box<crate::Clearance>>),
 }
 
 /// Everything §16.6 needs, computed once per request; owns its data so it can wait while
@@ -266,7 +268,7 @@ impl<L: Locator> Phases<'_, L> {
                 match self.locator.locate(msg, &ctx) {
                     Ok(t) if !t.is_empty() => t,
                     Ok(_) => return refuse(LocalReply::status(LocateError::NoRoute.status())),
-                    Err(LocateError::Lookup { queries }) if !is_ack => return Decision::Lookup(queries),
+                    Err(LocateError::Lookup { queries }) if !is_ack => return Decision::Lookup(queries, clearance),
                     Err(e) => return refuse(LocalReply::status(e.status())),
                 }
             }

@@ -33,7 +33,7 @@ impl<L: Locator> Core<L> {
         };
         let plan = match phases.decide(request, &arrival, None) {
             Decision::Forward(plan) => plan,
-            Decision::Reply(_) | Decision::OptionsOk | Decision::Drop | Decision::Lookup(_) => {
+            Decision::Reply(_) | Decision::OptionsOk | Decision::Drop | Decision::Lookup(..) => {
                 self.counters.dropped += 1;
                 return;
             }

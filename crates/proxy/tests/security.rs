@@ -381,3 +381,40 @@ fn the_edge_router_routes_with_the_authentication_the_gate_established() {
     assert_eq!(values(forwarded[0], HeaderName::PAssertedIdentity), ["<sip:1000@ent-pa.com>"], "kept: the caller is authenticated");
     assert!(values(forwarded[0], HeaderName::Server).is_empty() && values(forwarded[0], HeaderName::UserAgent).is_empty(), "nothing added to a forwarded request");
 }
+
+#[test]
+fn credentials_are_checked_once_for_a_request_that_waits_for_dns_lookups() {
+    let text = "[[zone]]\nname = \"default\"\nkind = \"default\"\nauthentication = \"check-credentials\"\n\
+                [[zone]]\nname = \"b2b\"\nkind = \"dns\"\ntransport = \"udp\"\n\
+                [[search_rule]]\nname = \"b2b\"\nsource = \"any-authenticated\"\npattern_type = \"suffix\"\npattern = \"@partner.example\"\ntarget = \"b2b\"\n";
+    let table = Arc::new(causeway_routing::config::load(text).unwrap_or_else(|e| panic!("{e:?}")));
+    let router = causeway_proxy::edge::EdgeRouter::new(Arc::clone(&table));
+    let mut sim = Sim::with(config(), router).with_security(security(Arc::clone(&table), Arc::new(PolicySet::off()), generous()), EPOCH);
+    let now = sim.now;
+    sim.core.monitor_peers(now, &table);
+    let uri = "sip:bob@partner.example";
+    sim.udp(MALLORY, &crlf(&req("INVITE", uri, "dz", 1, MALLORY, "")));
+    let (_, challenge) = sim.one();
+    let offered = values(&challenge, HeaderName::ProxyAuthenticate);
+    let auth = credentials("1000", "1234", "INVITE", uri, &nonce(&offered[0]), 1);
+    sim.udp(MALLORY, &crlf(&req("INVITE", uri, "dz", 2, MALLORY, &format!("Proxy-Authorization: {auth}\n"))));
+    // RFC 3263: SRV, then A; the request waits, then is handled again with the answers.
+    use causeway_routing::resolve::{AddressRecord, DnsAnswer, QueryKind, SrvRecord};
+    let mut asked = Vec::new();
+    while let Some(lookup) = sim.core.poll_resolve() {
+        asked.push(lookup.query.kind);
+        let answer = match lookup.query.kind {
+            QueryKind::Srv => DnsAnswer::Srv(vec![SrvRecord { priority: 1, weight: 0, port: 5060, target: "pbx.partner.example.".into(), ttl: 60 }]),
+            _ => DnsAnswer::Addresses(vec![AddressRecord { address: BOB.ip(), ttl: 60 }]),
+        };
+        let now = sim.now;
+        sim.core.handle_resolved(now, lookup.id, answer);
+    }
+    assert_eq!(asked, [QueryKind::Srv, QueryKind::Address]);
+    let mut sent = sim.take_msgs();
+    sent.extend(std::iter::from_fn(|| sim.core.poll_transmit()).map(|t| (t.destination, Message::parse(t.bytes).unwrap_or_else(|e| panic!("{e}")))));
+    let forwarded = sent.iter().filter(|(to, m)| *to == BOB && m.method().is_some()).count();
+    assert_eq!(forwarded, 1, "{:?}", sent.iter().map(|(d, m)| (d, summary(m))).collect::<Vec<_>>());
+    let counters = &sim.core.counters().security;
+    assert_eq!((counters.authenticated, counters.auth_failures), (1, 0), "the digest response was checked once, not replayed");
+}

@@ -28,6 +28,8 @@ pub(crate) struct Gate {
     now: Instant,
     security: Option<Box<Security>>,
     counters: SecurityCounters,
+    /// The clearance this very request got before it waited for DNS lookups.
+    resumed: Option<Box<Clearance>>,
 }
 
 /// What the gate decided.
@@ -45,7 +47,14 @@ pub(crate) enum GateOutcome {
 
 impl Gate {
     pub(crate) fn new(now: Instant, security: Option<Box<Security>>, counters: SecurityCounters) -> Self {
-        Self { now, security, counters }
+        Self { now, security, counters, resumed: None }
+    }
+
+    /// The request about to be checked was cleared before it waited for DNS lookups (a DNS
+    /// zone's): it is not checked again — its digest response was good once, a second check
+    /// would count it as a replay.
+    pub(crate) fn resume(&mut self, clearance: Option<Box<Clearance>>) {
+        self.resumed = clearance;
     }
 
     pub(crate) fn into_parts(self) -> (Option<Box<Security>>, SecurityCounters) {
@@ -55,6 +64,9 @@ impl Gate {
     /// Checks a request that does not follow our Record-Route; `request_uri` is the one after
     /// RFC 3261 §16.4 (a strict router's Route moved back).
     pub(crate) fn check(&mut self, msg: &Message, arrival: &Arrival, request_uri: &Uri<'_>) -> GateOutcome {
+        if let Some(clearance) = self.resumed.take() {
+            return GateOutcome::Cleared(clearance);
+        }
         let now = self.now;
         let Some(security) = self.security.as_deref_mut() else { return GateOutcome::Unchecked };
         let counters = &mut self.counters;
