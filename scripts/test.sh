@@ -15,4 +15,4 @@ for crate in causeway-sip causeway-txn causeway-proxy causeway-policy causeway-r
   fi
 done
 
-cargo test --workspace --locked "$@"
+cargo test --workspace --locked --no-fail-fast "$@"
