@@ -140,7 +140,8 @@ impl<L: Locator> Core<L> {
             tls_peer_names: inbound.tls_peer_names,
             listener: self.identity.arrival(inbound.local, inbound.transport),
         };
-        if !self.screen(now, &inbound.bytes, &arrival) {
+        // A request handled again after its DNS lookups was admitted the first time.
+        if !self.lookups.is_replaying() && !self.screen(now, &inbound.bytes, &arrival) {
             return;
         }
         self.note_flow(&arrival);

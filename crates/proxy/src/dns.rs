@@ -112,6 +112,11 @@ pub(crate) struct Lookups {
 }
 
 impl Lookups {
+    /// Whether a parked request is being handled again (it was screened the first time).
+    pub(crate) fn is_replaying(&self) -> bool {
+        self.replaying.is_some()
+    }
+
     /// The clearance of the request being handled again, once.
     pub(crate) fn take_clearance(&mut self) -> Option<Box<Clearance>> {
         self.clearance.take()
