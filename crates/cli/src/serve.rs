@@ -94,7 +94,8 @@ async fn keep_state(config: &Config, node: &mut Node) -> anyhow::Result<()> {
 }
 
 /// The proxy counters on one line, zero entries left out:
-/// `requests_received INVITE=50 ACK=50; responses_sent 100=50 200=50; malformed_dropped=0 …`.
+/// `requests_received INVITE=50 ACK=50; responses_sent 100=50 200=50; malformed_dropped=0 …; security
+/// flood_dropped=0 …; policy rule 1 "x": allowed=3 rejected=0 redirected=0`.
 fn summary(counters: &causeway_proxy::Counters) -> String {
     let methods = |name: &str, counts: &causeway_proxy::MethodCounts| {
         let seen: Vec<String> = counts.iter().filter(|&(_, n)| n > 0).map(|(m, n)| format!("{m}={n}")).collect();
@@ -106,7 +107,7 @@ fn summary(counters: &causeway_proxy::Counters) -> String {
     };
     format!(
         "{}; {}; {}; {}; malformed_dropped={} malformed_answered={} stateless_forwarded={} dropped={} \
-         transport_errors={} transactions_alive={} contexts_alive={}",
+         transport_errors={} transactions_alive={} contexts_alive={}; security {}",
         methods("requests_received", &counters.requests_received),
         methods("requests_sent", &counters.requests_sent),
         codes("responses_received", &counters.responses_received),
@@ -118,5 +119,6 @@ fn summary(counters: &causeway_proxy::Counters) -> String {
         counters.transport_errors,
         counters.transactions_alive,
         counters.contexts_alive,
+        counters.security,
     )
 }

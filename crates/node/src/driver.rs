@@ -80,6 +80,9 @@ impl Node {
             seed,
         );
         let mut core = Core::new(proxy, locator, seed)?;
+        if let Some(security) = config.security {
+            core = core.with_security(now(), chrono::Utc::now(), security);
+        }
         if let Some(table) = &config.routing {
             core.monitor_peers(now(), table);
         }

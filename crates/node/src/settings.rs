@@ -5,7 +5,8 @@ use causeway_io::{ClientAuth, ClientCert, ClientConfig, IoConfig, Limits, Listen
 use std::sync::Arc;
 
 use causeway_proxy::edge::ZoomRepair;
-use causeway_proxy::{ProxyConfig, StaticRoute, StaticRoutes, Timers};
+use causeway_policy::digest::nonce::NonceSecret;
+use causeway_proxy::{ProxyConfig, SecurityConfig, StaticRoute, StaticRoutes, Timers};
 use causeway_routing::RoutingTable;
 
 use crate::dns::DnsConfig;
@@ -25,6 +26,8 @@ pub struct NodeConfig {
     pub routes: StaticRoutes,
     /// Seed for branch and tag generation; `None` draws one at random (tests fix it to replay a run).
     pub seed: Option<u64>,
+    /// The edge's protections (flood guard, zone authentication, call policy), from start-up. `None`: none.
+    pub security: Option<SecurityConfig>,
     /// Name servers for the core's RFC 3263 lookups (DNS zones, peer host names).
     pub dns: DnsConfig,
     /// The edge's zones, transforms and search rules: every initial request is routed by them (the
@@ -47,6 +50,7 @@ impl NodeConfig {
             advertised_host: None,
             routes: StaticRoutes::new(routes),
             seed: None,
+            security: None,
             dns: DnsConfig::default(),
             routing: None,
             zoom_repair: None,
@@ -89,6 +93,7 @@ impl NodeConfig {
             advertised_host: config.node.advertised_host.clone(),
             routes: StaticRoutes::default(),
             seed: None,
+            security: Some(security(config)),
             dns: DnsConfig { servers: config.dns.servers.clone(), timeout: config.dns.timeout, attempts: config.dns.attempts },
             routing: Some(config.routing.table().clone()),
             zoom_repair: None,
@@ -97,6 +102,20 @@ impl NodeConfig {
                 registrar: registrar(&config.registrar),
             }),
         }
+    }
+}
+
+/// The security phases over the config's zones, with a fresh nonce key: nonces do not outlive the process,
+/// and clients retry a nonce from before a restart without asking the user (`stale=true`).
+fn security(config: &cfg::Config) -> SecurityConfig {
+    let settings = &config.security;
+    SecurityConfig {
+        zones: config.routing.table().clone(),
+        policy: settings.policy.set().clone(),
+        digest: settings.digest.clone(),
+        credentials: Arc::new(settings.credentials.clone()),
+        flood: Some(settings.flood.clone()),
+        nonce_secret: NonceSecret::new(rand::random()),
     }
 }
 

@@ -22,6 +22,7 @@
 mod gate;
 mod screen;
 
+use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -128,6 +129,29 @@ pub struct SecurityCounters {
     pub malformed_credentials: u64,
     /// Call policy's decisions per rule, CPL node and default action.
     pub policy: PolicyCounters,
+}
+
+/// `flood_dropped=0 auth_dropped=0 … malformed_credentials=0`, then one `; policy <decider>: allowed=…`
+/// part per rule, CPL node or default that decided anything, in table order (the node's final log line).
+impl fmt::Display for SecurityCounters {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "flood_dropped={} auth_dropped={} bans_started={} challenges={} auth_failures={} authenticated={} \
+             malformed_credentials={}",
+            self.flood_dropped,
+            self.auth_dropped,
+            self.bans_started,
+            self.challenges,
+            self.auth_failures,
+            self.authenticated,
+            self.malformed_credentials
+        )?;
+        for (decider, c) in self.policy.snapshot() {
+            write!(f, "; policy {decider}: allowed={} rejected={} redirected={}", c.allowed, c.rejected, c.redirected)?;
+        }
+        Ok(())
+    }
 }
 
 /// The state of the security phases in one core.
