@@ -5,6 +5,7 @@
 use std::fmt;
 
 use crate::header::name::HeaderName;
+use crate::header::via::Via;
 use crate::message::Message;
 use crate::status::StatusCode;
 use crate::uri::Uri;
@@ -53,6 +54,23 @@ fn reject(status: StatusCode, kind: RejectKind, detail: String) -> Rejection {
 /// detection (step 4) and Proxy-Authorization (step 6) need the proxy's own state.
 /// `supported` lists the option tags this proxy implements (compared case-insensitively).
 pub fn proxy_request_check(msg: &Message, supported: &[&str]) -> Result<(), Rejection> {
+    proxy_request_fields(msg, supported).map(|_| ())
+}
+
+/// What [`proxy_request_fields`] decoded on the way: a proxy needs these next (§16.4 routing,
+/// §16.6 Max-Forwards and Via), so they are not parsed twice.
+#[derive(Debug, Clone)]
+pub struct CheckedRequest<'m> {
+    /// The topmost Via.
+    pub top_via: Via<'m>,
+    /// The Request-URI (a `sip`, `sips` or `tel` URI: step 2 refused the rest).
+    pub request_uri: Uri<'m>,
+    /// Max-Forwards, when present (at least 1: step 3 refused 0).
+    pub max_forwards: Option<u8>,
+}
+
+/// [`proxy_request_check`], returning the fields it decoded.
+pub fn proxy_request_fields<'m>(msg: &'m Message, supported: &[&str]) -> Result<CheckedRequest<'m>, Rejection> {
     let malformed = |detail: String| reject(StatusCode::BAD_REQUEST, RejectKind::Malformed, detail);
     let Some(method) = msg.method() else { return Err(malformed("not a request".into())) };
     // Step 1: reasonable syntax (§8.1.1 mandatory headers; Max-Forwards may be absent in
@@ -65,7 +83,7 @@ pub fn proxy_request_check(msg: &Message, supported: &[&str]) -> Result<(), Reje
     if !missing.is_empty() {
         return Err(malformed(format!("missing {}", missing.join(", "))));
     }
-    msg.top_via().map_err(|e| malformed(e.to_string()))?;
+    let top_via = msg.top_via().map_err(|e| malformed(e.to_string()))?;
     for (name, addr) in [(HeaderName::From, msg.from_header()), (HeaderName::To, msg.to_header())] {
         let addr = addr.map_err(|e| malformed(e.to_string()))?;
         addr.uri().map_err(|e| malformed(format!("{name}: {e}")))?;
@@ -78,7 +96,7 @@ pub fn proxy_request_check(msg: &Message, supported: &[&str]) -> Result<(), Reje
     let max_forwards = msg.max_forwards().map_err(|e| malformed(e.to_string()))?;
     // Step 2: URI scheme (§8.2.2.1, RFC 4475 §3.3.2).
     let uri_text = msg.request_uri_str().unwrap_or_default();
-    match Uri::parse(uri_text) {
+    let request_uri = match Uri::parse(uri_text) {
         Ok(Uri::Other { scheme, .. }) => {
             return Err(reject(
                 StatusCode::UNSUPPORTED_URI_SCHEME,
@@ -86,9 +104,9 @@ pub fn proxy_request_check(msg: &Message, supported: &[&str]) -> Result<(), Reje
                 format!("Request-URI scheme {scheme}"),
             ))
         }
-        Ok(_) => {}
+        Ok(uri) => uri,
         Err(e) => return Err(malformed(format!("Request-URI: {e}"))),
-    }
+    };
     // Step 3: Max-Forwards.
     if max_forwards == Some(0) {
         return Err(reject(StatusCode::TOO_MANY_HOPS, RejectKind::TooManyHops, "Max-Forwards 0".into()));
@@ -107,7 +125,7 @@ pub fn proxy_request_check(msg: &Message, supported: &[&str]) -> Result<(), Reje
         r.extra_headers.push((HeaderName::Unsupported, list));
         return Err(r);
     }
-    Ok(())
+    Ok(CheckedRequest { top_via, request_uri, max_forwards })
 }
 
 /// A registrar's check of the address of record (RFC 3261 §10.3 step 3/5; RFC 4475
@@ -185,6 +203,8 @@ mod tests {
         assert_eq!((r.status, r.kind), (StatusCode::TOO_MANY_HOPS, RejectKind::TooManyHops));
         let ok = req("OPTIONS sip:b@c SIP/2.0", "CSeq: 1 OPTIONS\r\nMax-Forwards: 1\r\n");
         assert_eq!(proxy_request_check(&ok, &[]), Ok(()));
+        let fields = proxy_request_fields(&ok, &[]).expect("valid");
+        assert_eq!((fields.max_forwards, fields.top_via.branch(), fields.request_uri.to_string()), (Some(1), Some("z9hG4bK1"), "sip:b@c".to_owned()));
     }
 
     #[test]
