@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use causeway_sip::header::via::Via;
 use causeway_sip::uri::{SipUri, Uri};
-use causeway_sip::validate::{proxy_request_check, RejectKind};
+use causeway_sip::validate::{proxy_request_fields, RejectKind};
 use causeway_sip::{HeaderName, Message, Method, StatusCode, Transport};
 use smallvec::SmallVec;
 
@@ -167,26 +167,27 @@ impl<L: Locator> Phases<'_, L> {
         let Some(method) = msg.method() else { return Decision::Drop };
         let is_ack = *method == Method::Ack;
         let refuse = |reply: LocalReply| if is_ack { Decision::Drop } else { Decision::Reply(reply) };
-        let request_uri = msg.request_uri_str().and_then(|s| Uri::parse(s).ok());
-        // §16.3 steps 1, 2, 3, 5.
-        if let Err(rejection) = proxy_request_check(msg, &[]) {
-            let to_us = request_uri.as_ref().and_then(|u| u.as_sip()).is_some_and(|u| self.identity.is_ours(u));
-            if rejection.kind == RejectKind::TooManyHops && *method == Method::Options && to_us {
-                // §16.3 step 3: an OPTIONS with Max-Forwards 0 may be answered by the proxy itself.
-                return Decision::OptionsOk;
+        // §16.3 steps 1, 2, 3, 5; the check hands back the top Via, Request-URI and
+        // Max-Forwards it decoded, so they are parsed once.
+        let checked = match proxy_request_fields(msg, &[]) {
+            Ok(checked) => checked,
+            Err(rejection) => {
+                let request_uri = msg.request_uri_str().and_then(|s| Uri::parse(s).ok());
+                let to_us = request_uri.as_ref().and_then(|u| u.as_sip()).is_some_and(|u| self.identity.is_ours(u));
+                if rejection.kind == RejectKind::TooManyHops && *method == Method::Options && to_us {
+                    // §16.3 step 3: an OPTIONS with Max-Forwards 0 may be answered by the proxy itself.
+                    return Decision::OptionsOk;
+                }
+                return refuse(LocalReply { status: rejection.status, detail: Some(rejection.detail), extra: rejection.extra_headers });
             }
-            return refuse(LocalReply { status: rejection.status, detail: Some(rejection.detail), extra: rejection.extra_headers });
-        }
-        let Some(request_uri) = request_uri else {
-            return refuse(LocalReply::status(StatusCode::BAD_REQUEST));
         };
+        let (request_uri, top) = (checked.request_uri, checked.top_via);
         if request_uri.as_sip().is_some_and(|u| u.headers().is_some()) {
             // §19.1.1: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
             return refuse(reply_with(StatusCode::BAD_REQUEST, "Request-URI carries headers"));
         }
         // §16.3 step 4: loop detection. Only a Via carrying one of our branches can be ours,
         // so the other Vias are parsed only when the raw text shows one.
-        let Ok(top) = msg.top_via() else { return refuse(LocalReply::status(StatusCode::BAD_REQUEST)) };
         let to_tag = msg.to_tag().ok().flatten();
         let hash = loop_hash(self.ids, msg, &top);
         if self.is_loop(msg) {
@@ -286,7 +287,7 @@ impl<L: Locator> Phases<'_, L> {
             record_route: self.record_route && !in_dialog && creates_dialog(method),
             reply_to: reply_peer(Some(&top), arrival),
             stamp: ViaStamp::new(&top, arrival.peer),
-            max_forwards: msg.max_forwards().ok().flatten(),
+            max_forwards: checked.max_forwards,
         })
     }
 
