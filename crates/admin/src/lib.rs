@@ -14,6 +14,6 @@
 mod report;
 mod server;
 
-pub use report::{Clock, CounterReport, PeerReport, StatusReport, ZoneReport};
+pub use report::{Clock, ConnectionReport, CounterReport, PeerReport, StatusReport, ZoneReport};
 pub use axum::Router;
 pub use server::{fetch, router, AdminError, AdminServer, ClientError, StatusSource};

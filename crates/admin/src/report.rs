@@ -36,6 +36,18 @@ pub struct ZoneReport {
     pub kind: String,
     /// Its configured peers (none for DNS, traversal-server and default zones).
     pub peers: Vec<PeerReport>,
+    /// Traversal-server zones: the connection the internal node keeps open to this node, if
+    /// one is up.
+    pub connection: Option<ConnectionReport>,
+}
+
+/// A traversal-server zone's connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionReport {
+    /// The internal node's address on it.
+    pub address: String,
+    /// `tcp` or `tls`.
+    pub transport: String,
 }
 
 /// One peer of a zone.
@@ -171,7 +183,12 @@ fn zone(z: &causeway_routing::Zone, stats: &NodeStats, clock: Clock) -> ZoneRepo
             }
         })
         .collect();
-    ZoneReport { name: z.name.clone(), kind: kind(z.kind), peers }
+    let connection = stats
+        .health
+        .as_ref()
+        .and_then(|h| h.traversal_connection(&z.name))
+        .map(|c| ConnectionReport { address: c.address.to_string(), transport: c.transport.uri_param().to_owned() });
+    ZoneReport { name: z.name.clone(), kind: kind(z.kind), peers, connection }
 }
 
 fn kind(k: ZoneKind) -> String {
@@ -185,7 +202,11 @@ impl fmt::Display for StatusReport {
         writeln!(f, "node {} (up {}s, at {})", self.node, self.uptime_secs, self.generated_at)?;
         writeln!(f, "zones:")?;
         for z in &self.zones {
-            writeln!(f, "  {} ({})", z.name, z.kind)?;
+            match (&z.connection, z.kind == ZoneKind::TraversalServer.to_string()) {
+                (Some(c), _) => writeln!(f, "  {} ({}): connection up from {} over {}", z.name, z.kind, c.address, c.transport)?,
+                (None, true) => writeln!(f, "  {} ({}): no connection", z.name, z.kind)?,
+                (None, false) => writeln!(f, "  {} ({})", z.name, z.kind)?,
+            }
             for p in &z.peers {
                 let mut line = format!("    {} {} priority {}: {}", p.peer, p.transport, p.priority, p.state);
                 if let (Some(at), Some(ago)) = (&p.last_change, p.since_secs) {
@@ -274,10 +295,37 @@ transport = "udp"
         let lab = report.zones.get(1).and_then(|z| z.peers.first()).map(|p| p.state.as_str());
         assert_eq!(lab, Some("unmonitored"));
         assert_eq!(report.zones.last().map(|z| z.kind.as_str()), Some("default"));
+        assert!(report.zones.iter().all(|z| z.connection.is_none()));
         let text = report.to_string();
         assert!(text.contains("sip.pstnhub.example.net:5061 tls priority 1: up since 2027-01-15T07:58:30Z (90s ago)"), "{text}");
         let json = serde_json::to_string(&report).unwrap_or_default();
         let back: StatusReport = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back, report);
+    }
+
+    #[test]
+    fn a_traversal_zone_shows_its_connection() {
+        let table = causeway_routing::config::load("[[zone]]\nname = \"internal\"\nkind = \"traversal\"\nrole = \"server\"\n")
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let mut health = causeway_routing::HealthSnapshot::default();
+        let stats = |health: &causeway_routing::HealthSnapshot| NodeStats {
+            io: Default::default(),
+            proxy: Counters::default(),
+            peers: Vec::new(),
+            health: Some(health.clone()),
+        };
+        let clock = Clock { now: Instant::now(), wall: SystemTime::UNIX_EPOCH };
+        let down = StatusReport::new("edge", clock.now, Some(&table), &stats(&health), clock);
+        assert!(down.to_string().contains("  internal (traversal server): no connection\n"), "{down}");
+        let connection = causeway_routing::TraversalConnection {
+            flow: 3,
+            address: std::net::SocketAddr::from(([192, 0, 2, 7], 40000)),
+            transport: causeway_sip::Transport::Tls,
+        };
+        health.set_traversal_connection("internal", Some(connection));
+        let up = StatusReport::new("edge", clock.now, Some(&table), &stats(&health), clock);
+        let zone = up.zones.first().and_then(|z| z.connection.clone());
+        assert_eq!(zone, Some(ConnectionReport { address: "192.0.2.7:40000".into(), transport: "tls".into() }));
+        assert!(up.to_string().contains("internal (traversal server): connection up from 192.0.2.7:40000 over tls"), "{up}");
     }
 }
