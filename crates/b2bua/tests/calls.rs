@@ -384,3 +384,23 @@ fn a_ringing_leg_is_cancelled_by_timer_c() {
     assert!(sent(&out, PSTN, "SIP/2.0 487"), "{}", dump(&out));
     drop(cancel);
 }
+
+#[test]
+fn rfc3261_13_2_2_4_the_answering_fork_makes_the_dialog_and_a_second_answer_is_acked_and_released() {
+    let mut node = node();
+    let (mut alice, out) = alice_calls(&mut node, "1002", "forked");
+    let desk_invite = one(&out, BOB_DESK, "INVITE");
+    node.udp(BOB_DESK, &reply(&desk_invite, 180, "fork-a", BOB_DESK, None));
+    let out = node.udp(BOB_DESK, &reply(&desk_invite, 200, "fork-b", BOB_DESK, Some(&sdp("fork-b", 5000))));
+    alice.confirmed(&one(&out, ALICE_DESK, "SIP/2.0 200"));
+    let out = node.udp(ALICE_DESK, &alice.request("ACK", "", None));
+    let ack = one(&out, BOB_DESK, "ACK");
+    assert_eq!(ack.to_tag().ok().flatten(), Some("fork-b"));
+    let out = node.udp(BOB_DESK, &reply(&desk_invite, 200, "fork-c", BOB_DESK, Some(&sdp("fork-c", 5002))));
+    assert_eq!(one(&out, BOB_DESK, "ACK").to_tag().ok().flatten(), Some("fork-c"));
+    assert_eq!(one(&out, BOB_DESK, "BYE").to_tag().ok().flatten(), Some("fork-c"));
+    assert!(to(&out, ALICE_DESK).is_empty(), "{}", dump(&out));
+    // The retransmitted 2xx of the kept fork gets our ACK again.
+    let out = node.udp(BOB_DESK, &reply(&desk_invite, 200, "fork-b", BOB_DESK, Some(&sdp("fork-b", 5000))));
+    assert_eq!(one(&out, BOB_DESK, "ACK").to_tag().ok().flatten(), Some("fork-b"));
+}

@@ -4,10 +4,11 @@
 //! transport error's 503).
 
 use causeway_callctl::{Event, LegId};
-use causeway_sip::{Message, StatusCode};
+use causeway_sip::{Message, Method, StatusCode};
 
 use super::actions::send_cancel;
-use super::{Call, Cx};
+use super::{Call, Cx, Leg};
+use crate::net::Client;
 
 impl Call {
     /// A response on leg `id`'s INVITE transaction.
@@ -34,16 +35,23 @@ impl Call {
             let event = Event::Provisional { leg: id, status: status.as_u16(), sdp };
             self.tell(cx, event);
         } else if status.is_success() {
+            let tag = response.to_tag().ok().flatten().map(str::to_owned);
+            if let Some(answer) = &leg.answer {
+                if answer.to_tag().ok().flatten() != tag.as_deref() {
+                    // Another fork of this leg answered too (§13.2.2.4): ACK it and end it.
+                    release_fork(cx, leg, &response);
+                } else if let Some(ack) = leg.ack.clone() {
+                    // A retransmitted 2xx: our ACK was lost (§13.2.2.4). Before our ACK (the
+                    // caller's is awaited) there is nothing to resend.
+                    cx.net.send_raw(leg.dialog.hop, ack);
+                }
+                return;
+            }
+            if leg.dialog.remote_tag != tag {
+                // The fork that answered makes the dialog, not the one that rang first (§12.1.2).
+                leg.dialog.remote_tag = None;
+            }
             leg.dialog.on_response(&response);
-            if let Some(ack) = leg.ack.clone() {
-                // A retransmitted 2xx: our ACK was lost (§13.2.2.4).
-                cx.net.send_raw(leg.dialog.hop, ack);
-                return;
-            }
-            if leg.answer.is_some() {
-                // Retransmitted while the caller's ACK is awaited.
-                return;
-            }
             leg.answer = Some(response);
             leg.deadline = None;
             leg.reported = true;
@@ -85,4 +93,17 @@ impl Call {
         }
         self.on_leg_failure(cx, id, StatusCode::REQUEST_TIMEOUT);
     }
+}
+
+/// A 2xx from a second fork of a leg that already has its answer: the dialog it makes is ACKed
+/// and ended with BYE at once (§13.2.2.4: every 2xx is ACKed; only one dialog is kept).
+fn release_fork(cx: &mut Cx<'_>, leg: &Leg, response: &Message) {
+    let mut fork = leg.dialog.clone();
+    fork.remote_tag = None;
+    fork.on_response(response);
+    let hop = fork.hop;
+    let Some(via) = cx.net.via(&hop) else { return };
+    let ack = fork.request(Method::Ack, &via, Some(1), &[], None);
+    cx.net.send_raw(hop, ack);
+    cx.net.send_request(cx.now, hop, &Method::Bye, Client::Fire, |via| fork.request(Method::Bye, via, None, &[], None));
 }
