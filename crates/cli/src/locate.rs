@@ -3,7 +3,8 @@
 //! would use (`causeway_node::edge_router`), through the same `EdgeRouter::route` live traffic takes; it then
 //! prints the routing trace (zone, authentication, Route-header alias, Zoom repair, transforms, call policy,
 //! every search rule with why it matched or not, each target's next hops) and what the proxy would send.
-//! Peers count as up (no keepalive runs here); lookups the node's resolver would make are named, not made.
+//! Peers count as up (no keepalive runs here); the DNS lookups the node would make are made with its resolver
+//! settings (`[dns]`), and their answers shown.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,11 +15,15 @@ use bytes::Bytes;
 use causeway_config::Config;
 use causeway_node::NodeConfig;
 use causeway_proxy::edge::{DryRun, EdgeDecision};
-use causeway_proxy::{NextHop, RequestCtx, Target};
+use causeway_proxy::{LocateError, NextHop, RequestCtx, Target};
+use causeway_routing::HealthSnapshot;
 use causeway_sip::uri::Uri;
 use causeway_sip::{Message, Transport};
 use chrono::{DateTime, Utc};
 use serde_json::json;
+
+/// Rounds of DNS lookups one dry run makes at most (an RFC 3263 chain is NAPTR, SRV, A/AAAA).
+const MAX_LOOKUP_ROUNDS: usize = 8;
 
 /// Arguments of `causeway locate`.
 #[derive(Debug, clap::Args)]
@@ -110,7 +115,22 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             bail!("--zone {zone}: no such zone (zones: {})", router.table().zone_names().join(", "));
         }
     }
-    let decided = router.route(&request, &ctx, Some(&dry_run));
+    // The lookups the node would make (DNS zones, peers named by host name) are made, as the core does for a
+    // parked request, and the request located again with the answers; a bounded number of rounds.
+    let mut health = HealthSnapshot::assume_up();
+    let mut decided = router.route(&request, &ctx, Some(&dry_run));
+    let mut runtime = None;
+    for _ in 0..MAX_LOOKUP_ROUNDS {
+        let Err(LocateError::Lookup { queries }) = &decided.outcome else { break };
+        let runtime = match &mut runtime {
+            Some(r) => r,
+            None => runtime.insert(tokio::runtime::Builder::new_current_thread().enable_all().build().context("tokio runtime")?),
+        };
+        for (query, answer) in runtime.block_on(causeway_node::look_up(&node.dns, queries)) {
+            health.set_answer(&query, Some(answer));
+        }
+        decided = router.route(&request, &RequestCtx { health: Some(&health), ..ctx }, Some(&dry_run));
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&as_json(&decided))?);
     } else {

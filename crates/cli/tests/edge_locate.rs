@@ -144,3 +144,39 @@ fn json_output_and_bad_arguments() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(text(&unknown).contains("--zone nowhere: no such zone (zones: webex, cucm-us, cucm-emea, teams, internet, default)"));
 }
+
+/// A DNS zone: the dry run makes the lookups the node would (NAPTR, SRV, A/AAAA through `[dns]`), here against the
+/// loopback test DNS server, and shows the next hops in RFC 3263 order.
+#[test]
+fn rfc3263_the_dry_run_shows_the_lookups_and_next_hops_of_a_dns_zone() {
+    use causeway_testdns::{DnsTable, TestDns};
+    let table = DnsTable::new()
+        .naptr("partner.test", 10, 10, "SIP+D2U", "_sip._udp.partner.test", 300)
+        .srv("_sip._udp.partner.test", 10, 0, 5070, "pbx1.partner.test", 300)
+        .srv("_sip._udp.partner.test", 20, 0, 5080, "pbx2.partner.test", 300)
+        .address("pbx1.partner.test", std::net::IpAddr::from([192, 0, 2, 31]), 60)
+        .address("pbx2.partner.test", std::net::IpAddr::from([192, 0, 2, 32]), 60);
+    let dns = TestDns::start(table).unwrap_or_else(|e| panic!("{e}"));
+    let dir = temp_dir();
+    let config = dir.path().join("dns.toml");
+    let source = format!(
+        "[[listener]]\ntransport = \"udp\"\naddress = \"127.0.0.1:5060\"\n\n\
+         [dns]\nservers = [\"{}\"]\ntimeout_ms = 500\nattempts = 1\n\n\
+         [[zone]]\nname = \"b2b\"\nkind = \"dns\"\n\n\
+         [[search_rule]]\nname = \"b2b\"\npattern_type = \"suffix\"\npattern = \"@partner.test\"\ntarget = \"b2b\"\n",
+        dns.addr()
+    );
+    std::fs::write(&config, source).unwrap_or_else(|e| panic!("write: {e}"));
+    let out = locate(&config, &["--from", "sip:alice@ent-pa.com", "--to", "sip:bob@partner.test"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    for line in [
+        "resolve b2b:",
+        "  NAPTR partner.test: 10 10 \"s\" SIP+D2U _sip._udp.partner.test. (ttl 300)",
+        "  SRV _sip._udp.partner.test: 10 0 5070 pbx1.partner.test. (ttl 300), 20 0 5080 pbx2.partner.test. (ttl 300)",
+        "  → UDP 192.0.2.31:5070 (pbx1.partner.test) ttl 60, then UDP 192.0.2.32:5080 (pbx2.partner.test) ttl 60",
+        "  group 0: UDP 192.0.2.31:5070, then UDP 192.0.2.32:5080; Max-Forwards 15",
+    ] {
+        assert!(shown.lines().any(|l| l == line), "missing `{line}` in\n{shown}");
+    }
+}

@@ -95,6 +95,17 @@ impl Dns {
     }
 }
 
+/// Performs `queries` one after the other with a resolver for `config`, as the node would: the dry run
+/// (`causeway locate`) shows the next hops DNS gives.
+pub async fn look_up(config: &DnsConfig, queries: &[DnsQuery]) -> Vec<(DnsQuery, DnsAnswer)> {
+    let dns = Dns::new(config);
+    let mut answers = Vec::with_capacity(queries.len());
+    for query in queries {
+        answers.push((query.clone(), lookup(&dns.resolver, query).await));
+    }
+    answers
+}
+
 /// Performs `query` and turns hickory's result into routing's answer.
 async fn lookup(resolver: &TokioResolver, query: &DnsQuery) -> DnsAnswer {
     // Absolute names: the configured search list never applies to RFC 3263 targets.

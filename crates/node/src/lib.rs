@@ -19,7 +19,7 @@ mod stats;
 mod traversal;
 
 pub use callctl::CallControlConfig;
-pub use dns::DnsConfig;
+pub use dns::{look_up, DnsConfig};
 pub use driver::{BuildError, Node};
 pub use routing::edge_router;
 pub use settings::NodeConfig;

@@ -3,10 +3,11 @@
 //!
 //! A target's first hop is its branch's destination and the others its alternates (RFC 3263
 //! §4.3); its group is the position of its search-rule priority among the groups that yielded
-//! a hop. Lookups are answered from what the node already knows: the addresses the keepalive
-//! looked up for peers named by host name (the health snapshot). A lookup nobody answered ends
-//! that target (the trace says which); DNS zones reach their hops through the node's resolver
-//! (`Core::poll_resolve`), not here.
+//! a hop. Lookups are answered from what the node already holds (the health snapshot): the
+//! addresses the keepalive looked up for peers named by host name, and the answers of earlier
+//! lookups, for their TTL. When a lookup has no answer yet, the request waits for it:
+//! [`LocateError::Lookup`] names the queries, the core (or the dry run) has them looked up and
+//! locates the request again.
 
 use causeway_routing::resolve::{AddressRecord, DnsAnswer, DnsQuery, QueryKind, ResolveError};
 use causeway_routing::{
@@ -71,8 +72,8 @@ pub(crate) fn targets(
         }
     }
     // Live traffic waits for the node's resolver (the core parks the request and locates it
-    // again with the answers); a dry run, which assumes peers up, reports what it lacks.
-    if !unanswered.is_empty() && !health.assumes_up() {
+    // again with the answers); the dry run looks them up the same way and locates again.
+    if !unanswered.is_empty() {
         return Err(LocateError::Lookup { queries: unanswered });
     }
     if out.is_empty() {
