@@ -11,7 +11,10 @@ use causeway_policy::digest::{credentials_realm, AuthOutcome, ChallengeKind};
 use causeway_policy::flood::Admission;
 use causeway_policy::input::StringFields;
 use causeway_policy::{evaluate, resume, Address, PolicyInput, Verdict};
-use causeway_routing::{address_of, authenticate, name_addr_address, AuthRequirement, AuthStep, Authentication, DigestCheck};
+use causeway_routing::{
+    address_of, authenticate, name_addr_address, AuthRequirement, AuthStep, Authentication, CredentialCheck, DigestCheck,
+    ZoneClassified,
+};
 use causeway_sip::uri::Uri;
 use causeway_sip::{HeaderName, Message, Method, StatusCode};
 
@@ -80,76 +83,10 @@ impl Gate {
         let source = arrival.peer.ip();
         let authentication = match authenticate(&zone, &security.zones) {
             AuthRequirement::Decided(a) => a,
-            AuthRequirement::CheckCredentials(check) => {
-                let register = *method == Method::Register;
-                let (kind, header) = if register {
-                    (ChallengeKind::Www, HeaderName::Authorization)
-                } else {
-                    (ChallengeKind::Proxy, HeaderName::ProxyAuthorization)
-                };
-                let Some(digest) = security.digest.as_mut() else {
-                    tracing::warn!(zone = zone.zone(), "the zone checks credentials but [security.digest] is not configured");
-                    return GateOutcome::Refused(reply(StatusCode::FORBIDDEN, None));
-                };
-                // RFC 3261 §22.3: only the credentials for our realm are ours to consume.
-                let authorization = msg
-                    .headers_named(header)
-                    .filter_map(|h| std::str::from_utf8(h.value).ok())
-                    .find(|v| credentials_realm(v).is_some_and(|r| r == security.realm));
-                let request_uri_text = msg.request_uri_str().unwrap_or_default();
-                let (step, outcome) = check.verify_as(
-                    kind,
-                    DigestCheck {
-                        auth: digest,
-                        store: security.credentials.as_ref(),
-                        now,
-                        method: method.as_str(),
-                        request_uri: request_uri_text,
-                        authorization,
-                    },
-                );
-                if let Some(flood) = security.flood.as_mut() {
-                    let admission = match &outcome {
-                        Some(AuthOutcome::Wrong { user } | AuthOutcome::Unknown { user }) => {
-                            counters.auth_failures += 1;
-                            flood.auth_failed(now, source, zone.zone(), user)
-                        }
-                        Some(AuthOutcome::Ok { user, .. }) => flood.check_user(now, source, zone.zone(), user),
-                        _ => Admission::Admit,
-                    };
-                    if let Admission::Drop { until, new_ban } = admission {
-                        counters.auth_dropped += 1;
-                        if let Some(ban) = new_ban {
-                            counters.bans_started += 1;
-                            let left = until.saturating_duration_since(now).as_secs();
-                            let (from, to) = (header_text(msg, HeaderName::From), request_uri_text);
-                            audit(&AuditRecord::blocked(zone.zone(), source, &from, to, &ban.subject, ban.reason, left));
-                        }
-                        return GateOutcome::Drop;
-                    }
-                }
-                match step {
-                    AuthStep::Proceed(a) => {
-                        counters.authenticated += 1;
-                        a
-                    }
-                    AuthStep::Challenge(challenge) => {
-                        counters.challenges += 1;
-                        let name = match kind {
-                            ChallengeKind::Www => HeaderName::WwwAuthenticate,
-                            ChallengeKind::Proxy => HeaderName::ProxyAuthenticate,
-                        };
-                        let status = StatusCode::new(challenge.status).unwrap_or(StatusCode::PROXY_AUTHENTICATION_REQUIRED);
-                        let extra = challenge.values.into_iter().map(|v| (name, v)).collect();
-                        return GateOutcome::Refused(LocalReply { status, detail: None, extra });
-                    }
-                    AuthStep::BadRequest(reason) => {
-                        counters.malformed_credentials += 1;
-                        tracing::debug!(zone = zone.zone(), %source, reason, "malformed credentials");
-                        return GateOutcome::Refused(reply(StatusCode::BAD_REQUEST, Some(reason)));
-                    }
-                }
-            }
+            AuthRequirement::CheckCredentials(check) => match verify(security, counters, now, check, msg, &zone, source) {
+                Ok(a) => a,
+                Err(refused) => return refused,
+            },
         };
         if *method == Method::Register {
             // Registrations are authenticated, not call-policed (Expressway: call policy is for calls).
@@ -159,6 +96,89 @@ impl Gate {
         match decide(security, &input, counters) {
             Verdict::Allow(allowed) => GateOutcome::Cleared(Box::new(Clearance { zone, authentication, policy: Some(allowed) })),
             verdict => GateOutcome::Refused(refusal(&input, source, &verdict)),
+        }
+    }
+}
+
+/// The digest check of a `check-credentials` zone (RFC 3261 §22): the challenge (401 for a
+/// REGISTER, 407 otherwise) or the proof of authentication, a failure counted against the source
+/// and the username, and a drop when that starts a ban or the username is banned.
+fn verify(
+    security: &mut Security,
+    counters: &mut SecurityCounters,
+    now: Instant,
+    check: CredentialCheck,
+    msg: &Message,
+    zone: &ZoneClassified,
+    source: IpAddr,
+) -> Result<Authentication, GateOutcome> {
+    let Some(method) = msg.method() else { return Err(GateOutcome::Drop) };
+    let register = *method == Method::Register;
+    let (kind, header) = if register {
+        (ChallengeKind::Www, HeaderName::Authorization)
+    } else {
+        (ChallengeKind::Proxy, HeaderName::ProxyAuthorization)
+    };
+    let Some(digest) = security.digest.as_mut() else {
+        tracing::warn!(zone = zone.zone(), "the zone checks credentials but [security.digest] is not configured");
+        return Err(GateOutcome::Refused(reply(StatusCode::FORBIDDEN, None)));
+    };
+    // RFC 3261 §22.3: only the credentials for our realm are ours to consume.
+    let authorization = msg
+        .headers_named(header)
+        .filter_map(|h| std::str::from_utf8(h.value).ok())
+        .find(|v| credentials_realm(v).is_some_and(|r| r == security.realm));
+    let request_uri_text = msg.request_uri_str().unwrap_or_default();
+    let (step, outcome) = check.verify_as(
+        kind,
+        DigestCheck {
+            auth: digest,
+            store: security.credentials.as_ref(),
+            now,
+            method: method.as_str(),
+            request_uri: request_uri_text,
+            authorization,
+        },
+    );
+    if let Some(flood) = security.flood.as_mut() {
+        let admission = match &outcome {
+            Some(AuthOutcome::Wrong { user } | AuthOutcome::Unknown { user }) => {
+                counters.auth_failures += 1;
+                flood.auth_failed(now, source, zone.zone(), user)
+            }
+            Some(AuthOutcome::Ok { user, .. }) => flood.check_user(now, source, zone.zone(), user),
+            _ => Admission::Admit,
+        };
+        if let Admission::Drop { until, new_ban } = admission {
+            counters.auth_dropped += 1;
+            if let Some(ban) = new_ban {
+                counters.bans_started += 1;
+                let left = until.saturating_duration_since(now).as_secs();
+                let (from, to) = (header_text(msg, HeaderName::From), request_uri_text);
+                audit(&AuditRecord::blocked(zone.zone(), source, &from, to, &ban.subject, ban.reason, left));
+            }
+            return Err(GateOutcome::Drop);
+        }
+    }
+    match step {
+        AuthStep::Proceed(a) => {
+            counters.authenticated += 1;
+            Ok(a)
+        }
+        AuthStep::Challenge(challenge) => {
+            counters.challenges += 1;
+            let name = match kind {
+                ChallengeKind::Www => HeaderName::WwwAuthenticate,
+                ChallengeKind::Proxy => HeaderName::ProxyAuthenticate,
+            };
+            let status = StatusCode::new(challenge.status).unwrap_or(StatusCode::PROXY_AUTHENTICATION_REQUIRED);
+            let extra = challenge.values.into_iter().map(|v| (name, v)).collect();
+            Err(GateOutcome::Refused(LocalReply { status, detail: None, extra }))
+        }
+        AuthStep::BadRequest(reason) => {
+            counters.malformed_credentials += 1;
+            tracing::debug!(zone = zone.zone(), %source, reason, "malformed credentials");
+            Err(GateOutcome::Refused(reply(StatusCode::BAD_REQUEST, Some(reason))))
         }
     }
 }
