@@ -20,10 +20,14 @@ pub(crate) struct Hop {
 }
 
 impl Hop {
-    /// The hop a URI names (its `maddr`/host and port, RFC 3263 §4 for numeric hosts). A URI
-    /// that needs DNS, or that names the address we already send to, keeps `self` (and so its
-    /// connection: RFC 5626 §5.3, RFC 3261 §18.2.2 connection reuse).
+    /// The hop a URI names (its `maddr`/host and port, RFC 3263 §4 for numeric hosts). A hop
+    /// over a connection keeps it (RFC 5626 §5.3: requests to a registered phone go back over
+    /// its flow; a caller on TCP/TLS is answered on its connection); a URI that needs DNS, or
+    /// that names the address we already send to, keeps `self` too.
     pub(crate) fn toward(self, uri: &str) -> Self {
+        if self.flow.is_some() {
+            return self;
+        }
         let named = Uri::parse(uri).ok().and_then(|u| u.as_sip().and_then(|s| direct_next_hop(s, self.transport)));
         match named {
             Some(next) if next.address != self.destination || next.transport != self.transport => {

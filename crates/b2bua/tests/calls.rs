@@ -404,3 +404,24 @@ fn rfc3261_13_2_2_4_the_answering_fork_makes_the_dialog_and_a_second_answer_is_a
     let out = node.udp(BOB_DESK, &reply(&desk_invite, 200, "fork-b", BOB_DESK, Some(&sdp("fork-b", 5000))));
     assert_eq!(one(&out, BOB_DESK, "ACK").to_tag().ok().flatten(), Some("fork-b"));
 }
+
+#[test]
+fn rfc5626_a_phone_registered_over_tcp_is_called_and_acked_over_its_connection() {
+    let mut node = node();
+    let mut carol = Phone::new("carol-desk", "carol-pw", "127.0.0.1:40000");
+    let contact = "Contact: <sip:1003@10.9.9.9:5060;transport=tcp>\n";
+    let out = node.deliver("127.0.0.1:40000", Transport::Tcp, Some(7), &carol.register("1003", Transport::Tcp, contact));
+    carol.challenged(&parse(only(&out)));
+    let out = node.deliver("127.0.0.1:40000", Transport::Tcp, Some(7), &carol.register("1003", Transport::Tcp, contact));
+    assert!(status_line(only(&out)).starts_with("SIP/2.0 200"));
+    let (mut alice, out) = alice_calls(&mut node, "1003", "tcp-flow");
+    let invite = out.iter().find(|t| t.transport == Transport::Tcp).unwrap_or_else(|| panic!("no INVITE over TCP\n{}", dump(&out)));
+    assert_eq!((invite.destination, invite.flow.map(|f| f.0)), (addr("127.0.0.1:40000"), Some(7)));
+    let invite = parse(invite);
+    // The phone's Contact names its listening address; the dialog stays on the registered flow.
+    let out = node.deliver("127.0.0.1:40000", Transport::Tcp, Some(7), &reply(&invite, 200, "carol", "10.9.9.9:5060", Some(&sdp("carol", 5004))));
+    alice.confirmed(&one(&out, ALICE_DESK, "SIP/2.0 200"));
+    let out = node.udp(ALICE_DESK, &alice.request("ACK", "", None));
+    let ack = out.iter().find(|t| status_line(t).starts_with("ACK")).unwrap_or_else(|| panic!("no ACK\n{}", dump(&out)));
+    assert_eq!((ack.transport, ack.destination, ack.flow.map(|f| f.0)), (Transport::Tcp, addr("127.0.0.1:40000"), Some(7)));
+}
