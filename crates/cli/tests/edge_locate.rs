@@ -180,3 +180,16 @@ fn rfc3263_the_dry_run_shows_the_lookups_and_next_hops_of_a_dns_zone() {
         assert!(shown.lines().any(|l| l == line), "missing `{line}` in\n{shown}");
     }
 }
+
+/// docs/routing.md shows what the command prints for flow F2, both clusters.
+#[test]
+fn docs_show_the_command_lines_output_for_both_clusters() {
+    let dir = temp_dir();
+    let config = example(dir.path());
+    let docs = std::fs::read_to_string(repo_root().join("docs/routing.md")).unwrap_or_else(|e| panic!("docs/routing.md: {e}"));
+    for cluster in ["us-cm-pub.ent-pa.com", "emea-cm-pub.ent-pa.com"] {
+        let out = f2(&config, cluster, &["--source", "198.51.100.20:40123"]);
+        let shown = String::from_utf8_lossy(&out.stdout);
+        assert!(docs.contains(&format!("```text\n{shown}```")), "docs/routing.md must show this output for {cluster}:\n{shown}");
+    }
+}
