@@ -11,9 +11,9 @@ mod support;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use edge_support::{invites_received, loopback, start_node, EdgePki};
+use edge_support::{invites_received, loopback, start_node, NodeTls};
 use support::sipp::{Sipp, SippTransport};
-use support::{free_port, temp_dir, tunnel};
+use support::{free_port, temp_dir, tls, tunnel};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -75,7 +75,10 @@ target = "cucm-emea"
 #[test]
 fn f2_the_route_header_sends_the_same_request_uri_to_either_cluster_and_a_foreign_certificate_nowhere() {
     let dir = temp_dir();
-    let pki = EdgePki::new(dir.path());
+    let leaves: [(&str, &[&str]); 3] =
+        [("node", &["localhost"]), ("webex", &["callservice.webex.com"]), ("evil", &["evil.example.net"])];
+    let (ca, certs) = tls::make_pki_for(dir.path(), &leaves);
+    let [node_cert, (webex_cert, webex_key), (evil_cert, evil_key)] = certs.as_slice() else { panic!("three leaves") };
     let (us_ip, emea_ip) = (loopback(2), loopback(3));
     let (us_port, emea_port) = (free_port(), free_port());
     let mut us = Sipp::new("uas-us", dir.path(), "uas-answer.xml", SippTransport::Udp, us_port, 1, LIMIT).on(us_ip).spawn_uas();
@@ -83,13 +86,13 @@ fn f2_the_route_header_sends_the_same_request_uri_to_either_cluster_and_a_foreig
         Sipp::new("uas-emea", dir.path(), "uas-answer.xml", SippTransport::Udp, emea_port, 1, LIMIT).on(emea_ip).spawn_uas();
     let tls_port = free_port();
     let routing = routing(SocketAddr::from((us_ip, us_port)), SocketAddr::from((emea_ip, emea_port)));
-    let mut node = start_node(dir.path(), free_port(), Some((&pki, tls_port)), &routing);
+    let node_tls = NodeTls { ca: &ca, cert: &node_cert.0, key: &node_cert.1, port: tls_port };
+    let mut node = start_node(dir.path(), free_port(), Some(&node_tls), &routing);
     let edge = format!("127.0.0.1:{tls_port}");
 
     // A certificate for another name: default zone, 404, no cluster reached.
-    let (evil_cert, evil_key) = pki.client("evil.example.net");
     let evil_tunnel = free_port();
-    let _evil = tunnel::mutual_tls_client(dir.path(), evil_tunnel, &pki.ca_pem, &evil_cert, &evil_key, tls_port);
+    let _evil = tunnel::mutual_tls_client(dir.path(), evil_tunnel, &ca, evil_cert, evil_key, tls_port);
     let refused = Sipp::new("uac-evil", dir.path(), "uac-webex-refused.xml", SippTransport::Tcp, free_port(), 1, LIMIT)
         .arg("-key")
         .arg("edge")
@@ -104,9 +107,8 @@ fn f2_the_route_header_sends_the_same_request_uri_to_either_cluster_and_a_foreig
     refused.assert_all_succeeded(1);
 
     // Webex's certificate: the Route header picks the cluster.
-    let (webex_cert, webex_key) = pki.client("callservice.webex.com");
     let webex_tunnel = free_port();
-    let _webex = tunnel::mutual_tls_client(dir.path(), webex_tunnel, &pki.ca_pem, &webex_cert, &webex_key, tls_port);
+    let _webex = tunnel::mutual_tls_client(dir.path(), webex_tunnel, &ca, webex_cert, webex_key, tls_port);
     for (name, cluster) in [("uac-us", "us-cm-pub.ent-pa.com"), ("uac-emea", "emea-cm-pub.ent-pa.com")] {
         let uac = Sipp::new(name, dir.path(), "uac-webex.xml", SippTransport::Tcp, free_port(), 1, LIMIT)
             .arg("-key")
