@@ -206,7 +206,11 @@ impl Node {
                 destination: transmit.destination,
                 flow: transmit.flow,
             };
-            match self.io.send(outbound(transmit)) {
+            // RFC 5922 §4: a new TLS connection verifies the name the next hop was found under.
+            let server_name = (transmit.transport == causeway_sip::Transport::Tls && transmit.flow.is_none())
+                .then(|| self.core.health().and_then(|h| h.host_of(transmit.destination)).map(std::sync::Arc::from))
+                .flatten();
+            match self.io.send(Outbound { server_name, ..outbound(transmit) }) {
                 Ok(_) | Err(SendError::Udp { kind: std::io::ErrorKind::WouldBlock, .. }) => {}
                 Err(error) => {
                     tracing::debug!(%error, "send failed");

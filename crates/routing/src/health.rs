@@ -129,6 +129,25 @@ impl HealthSnapshot {
         self.answers.get(&(query.name.to_ascii_lowercase(), query.kind))
     }
 
+    /// The host name `address` was found under — a peer's host name (its keepalive looked it
+    /// up), or a name an A/AAAA answer held here gave it — for the TLS server name to verify on a
+    /// new connection (RFC 5922 §4: the name the next hop was reached by, not its address).
+    pub fn host_of(&self, address: SocketAddr) -> Option<&str> {
+        let port = format!(":{}", address.port());
+        let peer = self.peers.values().flat_map(|z| z.iter()).find_map(|(key, health)| {
+            let host = key.strip_suffix(&port)?;
+            health.addresses.contains(&address.ip()).then(|| host.trim_start_matches('[').trim_end_matches(']'))
+        });
+        peer.or_else(|| {
+            self.answers.iter().find_map(|((name, kind), answer)| match answer {
+                DnsAnswer::Addresses(records) if *kind == QueryKind::Address && records.iter().any(|r| r.address == address.ip()) => {
+                    Some(name.trim_end_matches('.'))
+                }
+                _ => None,
+            })
+        })
+    }
+
     /// A peer's entry (default: unknown, no addresses).
     pub fn peer(&self, zone: &str, peer: &str) -> Option<&PeerHealth> {
         self.peers.get(zone).and_then(|z| z.get(peer))
@@ -195,5 +214,18 @@ mod tests {
         assert_eq!(health.answer(&DnsQuery { kind: QueryKind::Naptr, ..lower.clone() }), None);
         health.set_answer(&lower, None);
         assert_eq!(health.answer(&query), None);
+    }
+
+    #[test]
+    fn rfc5922_4_a_next_hop_address_maps_back_to_the_name_it_was_found_under() {
+        use crate::resolve::AddressRecord;
+        let mut health = HealthSnapshot::default();
+        health.set_addresses("teams", "sip.pstnhub.example:5061", vec![IpAddr::from([192, 0, 2, 52])]);
+        let a = DnsQuery { name: "pbx.partner.example".into(), kind: QueryKind::Address };
+        health.set_answer(&a, Some(DnsAnswer::Addresses(vec![AddressRecord { address: IpAddr::from([192, 0, 2, 70]), ttl: 60 }])));
+        assert_eq!(health.host_of(SocketAddr::from(([192, 0, 2, 52], 5061))), Some("sip.pstnhub.example"));
+        assert_eq!(health.host_of(SocketAddr::from(([192, 0, 2, 52], 5062))), None, "another port is another peer");
+        assert_eq!(health.host_of(SocketAddr::from(([192, 0, 2, 70], 5061))), Some("pbx.partner.example"));
+        assert_eq!(health.host_of(SocketAddr::from(([192, 0, 2, 99], 5061))), None);
     }
 }

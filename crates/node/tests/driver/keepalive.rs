@@ -77,3 +77,64 @@ priority = 2
     answerer.abort();
     node.stop().await;
 }
+
+/// A CA, and a leaf for `name` only (no IP address in it), written into `dir`: `(ca, cert, key)`.
+fn name_only_pki(dir: &std::path::Path, name: &str) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().expect("ca key");
+    let ca = ca_params.self_signed(&ca_key).expect("ca");
+    let key = KeyPair::generate().expect("key");
+    let leaf = CertificateParams::new(vec![name.to_owned()]).expect("params").signed_by(&key, &ca, &ca_key).expect("leaf");
+    let paths = (dir.join("ca.pem"), dir.join("leaf.pem"), dir.join("leaf.key"));
+    for (path, pem) in [(&paths.0, ca.pem()), (&paths.1, leaf.pem()), (&paths.2, key.serialize_pem())] {
+        std::fs::write(path, pem).expect("write pem");
+    }
+    paths
+}
+
+#[tokio::test]
+async fn rfc5922_a_tls_peer_named_by_host_is_verified_by_that_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ca, cert, key) = name_only_pki(dir.path(), "tlspeer.test");
+    // The peer: a node with a TLS listener whose certificate names only tlspeer.test; OPTIONS to that name are its own.
+    let tls = causeway_io::TlsServerConfig { cert_chain: cert, private_key: key, client_auth: causeway_io::ClientAuth::None };
+    let mut peer_config = NodeConfig::new(vec![ListenerConfig::tls(localhost(), tls)], Vec::new());
+    peer_config.proxy.domains.push("tlspeer.test".into());
+    let peer = Node::build(peer_config).expect("peer");
+    let peer_addr = peer.listeners().first().map(|l| l.local).expect("listener");
+    let (stop_peer, peer_stopped) = tokio::sync::oneshot::channel::<()>();
+    let peer_task = tokio::spawn(peer.run(async {
+        let _ = peer_stopped.await;
+    }));
+
+    let dns = TestDns::start(DnsTable::new().address("tlspeer.test", IpAddr::from([127, 0, 0, 1]), 60)).expect("dns");
+    let zones = format!(
+        "[[zone]]\nname = \"trunk\"\nkind = \"neighbor\"\nkeepalive = {{ interval_secs = 1, timeout_secs = 1, failures_before_down = 1 }}\n\
+         [[zone.peer]]\naddress = \"tlspeer.test:{}\"\ntransport = \"tls\"\n",
+        peer_addr.port()
+    );
+    let mut config = NodeConfig::new(vec![ListenerConfig::udp(localhost()), ListenerConfig::tls(localhost(), causeway_io::TlsServerConfig {
+        cert_chain: dir.path().join("leaf.pem"),
+        private_key: dir.path().join("leaf.key"),
+        client_auth: causeway_io::ClientAuth::None,
+    })], Vec::new());
+    config.io.client.tls_roots = vec![ca];
+    config.routing = Some(Arc::new(causeway_routing::config::load(&zones).expect("zones")));
+    config.dns.servers = vec![dns.addr()];
+    let node = Running::start(Node::build(config).expect("build"));
+    let key = format!("tlspeer.test:{}", peer_addr.port());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
+    let state = loop {
+        let state = node.stats.snapshot().peers.into_iter().find(|p| p.peer == key).map(|p| p.state);
+        if state.is_some_and(|s| s != PeerState::Unknown) || tokio::time::Instant::now() > deadline {
+            break state;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(state, Some(PeerState::Up), "the TLS handshake checked the certificate against tlspeer.test");
+    node.stop().await;
+    let _ = stop_peer.send(());
+    let _ = peer_task.await;
+}
