@@ -38,6 +38,20 @@ fn kamailio(dir: &std::path::Path, listen: SocketAddr, uas: SocketAddr) -> Child
     process
 }
 
+/// `text` without ANSI colour sequences (`ESC [ … m`), as the node's log writes them.
+fn without_colours(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|&c| c == 'm');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[test]
 fn kamailio_neighbour_is_kept_alive_and_carries_the_partner_domain() {
     let dir = temp_dir();
@@ -66,7 +80,7 @@ target = "partner"
     );
     let mut node = start_node(dir.path(), free_port(), None, &routing);
     let up = wait_until(Duration::from_secs(10), || {
-        let log = std::fs::read_to_string(&node.process.log).unwrap_or_default();
+        let log = without_colours(&std::fs::read_to_string(&node.process.log).unwrap_or_default());
         log.lines().any(|l| l.contains("peer keepalive state") && l.contains(&kamailio_addr.to_string()) && l.contains("to=up"))
     });
     assert!(up, "Kamailio never answered the keepalive\n{}\n{}", node.process.log_tail(), kamailio.log_tail());

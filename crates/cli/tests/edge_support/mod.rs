@@ -3,14 +3,11 @@
 //! source address); and what a SIPp UAS received.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
-use std::ffi::OsStr;
 use std::fmt::Write as _;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::path::Path;
-use std::process::Command;
-use std::time::Duration;
 
-use crate::support::{causeway_bin, options_ping, wait_until, Causeway, ChildGuard};
+use crate::support::Causeway;
 
 /// A loopback address of its own for one peer.
 pub(crate) fn loopback(last: u8) -> Ipv4Addr {
@@ -27,14 +24,9 @@ pub(crate) struct NodeTls<'a> {
     pub(crate) port: u16,
 }
 
-fn write(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-}
-
 /// Starts `causeway serve` on UDP and TCP 127.0.0.1:`port` (and, with `tls`, a mutual-TLS listener that requires
 /// a client certificate from its CA), with `routing` (zones, search rules, …) appended, and waits until it answers
-/// OPTIONS. Every 127.0.0.0/8 source is trusted by the flood guard: the
-/// peers here send calls, not floods.
+/// OPTIONS. Every 127.0.0.0/8 source is trusted by the flood guard: the peers here send calls, not floods.
 pub(crate) fn start_node(dir: &Path, port: u16, tls: Option<&NodeTls<'_>>, routing: &str) -> Causeway {
     let mut config = format!(
         "[node]\nname = \"edge-test\"\n\n\
@@ -57,20 +49,9 @@ pub(crate) fn start_node(dir: &Path, port: u16, tls: Option<&NodeTls<'_>>, routi
         config,
         "[log]\nlevel = \"info,causeway_proxy=debug\"\n\n[security.flood]\ntrusted_cidrs = [\"127.0.0.0/8\"]\n\n{routing}"
     );
-    let path = dir.join("causeway.toml");
-    write(&path, &config);
-    let mut command = Command::new(causeway_bin());
-    command.args([OsStr::new("serve"), OsStr::new("-c"), path.as_os_str()]).env("NO_COLOR", "1");
-    let mut process = ChildGuard::spawn_with("causeway", &mut command, dir);
-    let target = SocketAddr::from(([127, 0, 0, 1], port));
-    let ready = wait_until(Duration::from_secs(15), || {
-        process.try_status().is_some() || options_ping(target, Duration::from_millis(200)).is_some()
-    });
-    if let Some(status) = process.try_status() {
-        panic!("causeway exited at start-up with {status}\n{}", process.log_tail());
-    }
-    assert!(ready, "causeway did not answer OPTIONS on {target} within 15 s\n{}", process.log_tail());
-    Causeway { process, port, tls_port: tls.map(|t| t.port) }
+    let mut node = Causeway::start_with(dir, port, &config);
+    node.tls_port = tls.map(|t| t.port);
+    node
 }
 
 /// The Request-URIs of the INVITEs a SIPp instance logged (`-trace_msg`) in `<parent>/<name>/messages.log`.
