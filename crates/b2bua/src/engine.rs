@@ -382,7 +382,7 @@ impl B2bua {
             calling: decision.calling,
             domain,
             to_line: line,
-            caller: Caller { server: txn, invite: invite.clone(), dialog, finished: false },
+            caller: Caller { server: txn, invite: invite.clone(), dialog },
             legs: Vec::new(),
             max_forwards: max_forwards.saturating_sub(1).min(70),
             await_ack: None,

@@ -189,7 +189,6 @@ impl Call {
         let body = body_of(&ok);
         let tag = self.caller.tag().to_owned();
         let answer = Answer { reason: ok.reason_phrase(), to_tag: Some(&tag), headers, body: body.as_ref().map(|(ct, b)| (ct.as_str(), &b[..])) };
-        self.caller.finished = true;
         let Some(response) = cx.net.respond(cx.now, self.caller.server, &self.caller.invite, status, &answer) else { return };
         let t1 = cx.net.config.timers.t1;
         let unreliable = !self.caller.dialog.hop.transport.is_reliable();
@@ -211,7 +210,6 @@ impl Call {
     fn reject_caller(&mut self, cx: &mut Cx<'_>, status: u16) {
         let status = StatusCode::new(status).unwrap_or(StatusCode::SERVER_INTERNAL_ERROR);
         let tag = self.caller.tag().to_owned();
-        self.caller.finished = true;
         let answer = Answer { to_tag: Some(&tag), ..Answer::default() };
         cx.net.respond(cx.now, self.caller.server, &self.caller.invite, status, &answer);
     }

@@ -100,8 +100,6 @@ pub(crate) struct Caller {
     pub(crate) server: TxnId,
     pub(crate) invite: Message,
     pub(crate) dialog: Dialog,
-    /// A final response went out (or the call was answered).
-    pub(crate) finished: bool,
 }
 
 impl Caller {
