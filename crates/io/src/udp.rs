@@ -19,8 +19,10 @@ use tokio::net::UdpSocket;
 use crate::event::Inbound;
 use crate::shared::{bump, IoCounters};
 
-/// Datagrams read by one recvmmsg(2) call.
+/// Datagrams read by one recvmmsg(2) call at most.
 const BATCH: usize = 32;
+/// Datagrams asked for at least.
+const MIN_WANT: usize = 4;
 
 thread_local! {
     /// recvmmsg(2)'s message headers, built once per thread rather than per call. They hold raw pointers, so they
@@ -65,13 +67,16 @@ pub(crate) struct RecvScratch {
     max: usize,
     /// Length and source of each datagram of the last batch.
     received: Vec<(usize, Option<SocketAddr>)>,
+    /// Slots offered to the next recvmmsg(2): twice what the last one filled, so a quiet socket does not pay for
+    /// setting up [`BATCH`] headers per datagram and a busy one soon reads full batches.
+    want: usize,
 }
 
 impl RecvScratch {
     pub(crate) fn new(max_message_size: usize) -> Self {
         let slot = max_message_size.saturating_add(1);
         let storage = vec![0; slot.saturating_mul(BATCH)].into_boxed_slice();
-        Self { storage, slot, max: max_message_size, received: Vec::with_capacity(BATCH) }
+        Self { storage, slot, max: max_message_size, received: Vec::with_capacity(BATCH), want: MIN_WANT }
     }
 }
 
@@ -81,7 +86,8 @@ pub(crate) fn receive(port: &UdpPort, scratch: &mut RecvScratch, counters: &IoCo
     let (socket, local) = (&port.socket, port.local);
     let fd = socket.as_raw_fd();
     let slot = scratch.slot;
-    let RecvScratch { storage, received, .. } = scratch;
+    let RecvScratch { storage, received, want, .. } = scratch;
+    let want = *want;
     received.clear();
     let read = socket.try_io(Interest::READABLE, || {
         HEADERS.with_borrow_mut(|headers| {
@@ -89,11 +95,12 @@ pub(crate) fn receive(port: &UdpPort, scratch: &mut RecvScratch, counters: &IoCo
             let mut chunks = storage.chunks_mut(slot);
             let mut slices: [[IoSliceMut<'_>; 1]; BATCH] =
                 std::array::from_fn(|_| [IoSliceMut::new(chunks.next().unwrap_or_default())]);
-            let batch = recvmmsg(fd, headers, slices.iter_mut(), MsgFlags::MSG_DONTWAIT, None)?;
+            let batch = recvmmsg(fd, headers, slices.iter_mut().take(want), MsgFlags::MSG_DONTWAIT, None)?;
             received.extend(batch.map(|m| (m.bytes, m.address.and_then(|a| to_std(&a)))));
             Ok(())
         })
     });
+    scratch.want = (scratch.received.len() * 2).clamp(MIN_WANT, BATCH);
     match read {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return 0,
