@@ -1,5 +1,6 @@
 //! [`StatusReport`]: what `GET /status` returns and `causeway status` prints — the zones, their
-//! peers with keepalive state and the time of its last change, and the proxy counters. Built
+//! peers with keepalive state and the time of its last change, the proxy counters, and what the
+//! edge's protections did (counters, call policy per rule, the flood guard's bans in force). Built
 //! from a node's published [`NodeStats`] and the routing table; plain serde data both ways.
 
 use std::collections::BTreeMap;
@@ -7,6 +8,7 @@ use std::fmt::{self, Write as _};
 use std::time::{Instant, SystemTime};
 
 use causeway_node::NodeStats;
+use causeway_policy::flood::Subject;
 use causeway_proxy::Counters;
 use causeway_routing::{PeerState, RoutingTable, ZoneKind};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -25,6 +27,109 @@ pub struct StatusReport {
     pub zones: Vec<ZoneReport>,
     /// The proxy core's counters.
     pub counters: CounterReport,
+    /// The edge's protections.
+    #[serde(default)]
+    pub security: SecurityReport,
+}
+
+/// What the edge's protections did since start, and the bans in force.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SecurityReport {
+    /// Requests dropped unparsed from banned sources.
+    pub flood_dropped: u64,
+    /// Requests dropped by a brute-force ban (the failure that started it, banned usernames).
+    pub auth_dropped: u64,
+    /// Bans started.
+    pub bans_started: u64,
+    /// Digest challenges sent.
+    pub challenges: u64,
+    /// Wrong passwords and unknown users.
+    pub auth_failures: u64,
+    /// Requests authenticated by digest.
+    pub authenticated: u64,
+    /// Credentials refused as malformed.
+    pub malformed_credentials: u64,
+    /// Call policy's decisions per rule, CPL node or default action, in table order.
+    pub policy: Vec<PolicyCountReport>,
+    /// Bans in force (empty without a flood guard).
+    pub bans: Vec<BanReport>,
+    /// Source addresses the flood guard tracks, and how many it can.
+    pub tracked_sources: (usize, usize),
+    /// Usernames it tracks, and how many it can.
+    pub tracked_users: (usize, usize),
+}
+
+/// One rule's, CPL node's or the default action's decisions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyCountReport {
+    /// `rule 4 "dial-out-prefix"`, `CPL <reject> at line 14`, `default action`.
+    pub decided_by: String,
+    /// Requests allowed.
+    pub allowed: u64,
+    /// Requests rejected.
+    pub rejected: u64,
+    /// Requests redirected.
+    pub redirected: u64,
+}
+
+/// A ban in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BanReport {
+    /// `source 203.0.113.5` or `user 1000`.
+    pub subject: String,
+    /// When it ends (RFC 3339, UTC).
+    pub until: String,
+    /// Seconds left.
+    pub seconds_left: u64,
+    /// Bans in a row (each doubles the time).
+    pub strikes: u32,
+    /// Requests dropped during this ban.
+    pub dropped: u64,
+}
+
+impl SecurityReport {
+    fn new(stats: &NodeStats, clock: Clock) -> Self {
+        let c = &stats.proxy.security;
+        let policy = c
+            .policy
+            .snapshot()
+            .into_iter()
+            .map(|(decider, n)| PolicyCountReport {
+                decided_by: decider.to_string(),
+                allowed: n.allowed,
+                rejected: n.rejected,
+                redirected: n.redirected,
+            })
+            .collect();
+        let bans = stats
+            .flood
+            .iter()
+            .flat_map(|f| f.bans.iter())
+            .map(|b| BanReport {
+                subject: match &b.subject {
+                    Subject::Source(ip) => format!("source {ip}"),
+                    Subject::User(user) => format!("user {user}"),
+                },
+                until: rfc3339(clock.wall_at(b.until)),
+                seconds_left: b.until.saturating_duration_since(clock.now).as_secs(),
+                strikes: b.strikes,
+                dropped: b.dropped,
+            })
+            .collect();
+        Self {
+            flood_dropped: c.flood_dropped,
+            auth_dropped: c.auth_dropped,
+            bans_started: c.bans_started,
+            challenges: c.challenges,
+            auth_failures: c.auth_failures,
+            authenticated: c.authenticated,
+            malformed_credentials: c.malformed_credentials,
+            policy,
+            bans,
+            tracked_sources: stats.flood.as_ref().map_or((0, 0), |f| f.tracked_sources),
+            tracked_users: stats.flood.as_ref().map_or((0, 0), |f| f.tracked_users),
+        }
+    }
 }
 
 /// One zone.
@@ -138,6 +243,14 @@ impl Clock {
     fn wall_of(&self, at: Instant) -> SystemTime {
         self.wall.checked_sub(self.now.saturating_duration_since(at)).unwrap_or(self.wall)
     }
+
+    /// [`Clock::wall_of`] for a time that may lie ahead (a ban's end).
+    fn wall_at(&self, at: Instant) -> SystemTime {
+        match at.checked_duration_since(self.now) {
+            Some(ahead) => self.wall.checked_add(ahead).unwrap_or(self.wall),
+            None => self.wall_of(at),
+        }
+    }
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -154,6 +267,7 @@ impl StatusReport {
             uptime_secs: clock.now.saturating_duration_since(started).as_secs(),
             zones,
             counters: CounterReport::new(&stats.proxy),
+            security: SecurityReport::new(stats, clock),
         }
     }
 }
@@ -232,7 +346,20 @@ impl fmt::Display for StatusReport {
             f,
             "  malformed dropped={} answered={}, stateless forwarded={}, dropped={}, transport errors={}, transactions alive={}, contexts alive={}",
             c.malformed_dropped, c.malformed_answered, c.stateless_forwarded, c.dropped, c.transport_errors, c.transactions_alive, c.contexts_alive
-        )
+        )?;
+        let s = &self.security;
+        writeln!(
+            f,
+            "security: flood dropped={}, auth dropped={}, bans started={}, challenges={}, auth failures={}, authenticated={}, malformed credentials={}",
+            s.flood_dropped, s.auth_dropped, s.bans_started, s.challenges, s.auth_failures, s.authenticated, s.malformed_credentials
+        )?;
+        for p in &s.policy {
+            writeln!(f, "  policy {}: allowed={} rejected={} redirected={}", p.decided_by, p.allowed, p.rejected, p.redirected)?;
+        }
+        for b in &s.bans {
+            writeln!(f, "  ban {} until {} ({}s left), strike {}, {} dropped", b.subject, b.until, b.seconds_left, b.strikes, b.dropped)?;
+        }
+        Ok(())
     }
 }
 
@@ -282,6 +409,7 @@ transport = "udp"
             proxy: Counters::default(),
             peers: vec![status("sip.pstnhub.example.net:5061", PeerState::Up, Some(changed)), status("sip2.pstnhub.example.net:5061", PeerState::Unknown, None)],
             health: None,
+            flood: None,
         };
         let started = now.checked_sub(Duration::from_secs(600)).unwrap_or(now);
         let report = StatusReport::new("edge-1", started, Some(&table), &stats, Clock { now, wall });
@@ -313,6 +441,7 @@ transport = "udp"
             proxy: Counters::default(),
             peers: Vec::new(),
             health: Some(health.clone()),
+            flood: None,
         };
         let clock = Clock { now: Instant::now(), wall: SystemTime::UNIX_EPOCH };
         let down = StatusReport::new("edge", clock.now, Some(&table), &stats(&health), clock);
@@ -327,5 +456,46 @@ transport = "udp"
         let zone = up.zones.first().and_then(|z| z.connection.clone());
         assert_eq!(zone, Some(ConnectionReport { address: "192.0.2.7:40000".into(), transport: "tls".into() }));
         assert!(up.to_string().contains("internal (traversal server): connection up from 192.0.2.7:40000 over tls"), "{up}");
+    }
+
+    #[test]
+    fn bans_and_policy_counts_are_reported_with_their_end_in_wall_clock_time() {
+        use causeway_policy::flood::{BanInfo, FloodStatus, Subject};
+        use causeway_policy::verdict::{Decider, Rejection, Verdict};
+        let now = Instant::now();
+        let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let mut proxy = Counters::default();
+        proxy.security.flood_dropped = 29_800;
+        proxy.security.bans_started = 2;
+        let rule = Decider::Rule { index: 3, name: "dial-out-prefix".into() };
+        for _ in 0..3 {
+            proxy.security.policy.record(&Verdict::Reject(Rejection { status: 403, reason: "Forbidden".into(), decided_by: rule.clone() }));
+        }
+        let ban = |subject, secs, strikes| BanInfo { subject, until: now + Duration::from_secs(secs), strikes, dropped: 7 };
+        let flood = FloodStatus {
+            bans: vec![ban(Subject::Source("203.0.113.5".parse().unwrap_or_else(|e| panic!("{e}"))), 60, 1), ban(Subject::User("1000".into()), 240, 3)],
+            tracked_sources: (2, 65_536),
+            tracked_users: (1, 16_384),
+            admitted: 100,
+            dropped: 29_800,
+            bans_started: 2,
+        };
+        let stats = NodeStats { io: Default::default(), proxy, peers: Vec::new(), health: None, flood: Some(flood) };
+        let report = StatusReport::new("edge", now, None, &stats, Clock { now, wall });
+        let security = &report.security;
+        assert_eq!((security.flood_dropped, security.bans_started, security.tracked_sources), (29_800, 2, (2, 65_536)));
+        assert_eq!(
+            security.policy,
+            [PolicyCountReport { decided_by: "rule 4 \"dial-out-prefix\"".into(), allowed: 0, rejected: 3, redirected: 0 }]
+        );
+        assert_eq!(security.bans.len(), 2);
+        assert_eq!((security.bans[1].subject.as_str(), security.bans[1].seconds_left), ("user 1000", 240));
+        assert_eq!(security.bans[0].until, rfc3339(wall + Duration::from_secs(60)));
+        let text = report.to_string();
+        assert!(text.contains("  ban source 203.0.113.5 until 2027-01-15T08:01:00Z (60s left), strike 1, 7 dropped\n"), "{text}");
+        assert!(text.contains("  policy rule 4 \"dial-out-prefix\": allowed=0 rejected=3 redirected=0\n"), "{text}");
+        let json = serde_json::to_string(&report).unwrap_or_else(|e| panic!("{e}"));
+        let back: StatusReport = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, report);
     }
 }

@@ -7,17 +7,19 @@
 //!   not, gets the same challenge (REGISTER, INVITE and OPTIONS);
 //! - svcrack finds a weak password when failures are not limited, and is banned before it gets to it under
 //!   the default limits — checked in svcrack's own output, in the registrar behind the edge (which sees no
-//!   REGISTER) and in the node's counters (which show the REGISTERs it really received).
+//!   REGISTER), in the node's counters (which show the REGISTERs it really received) and in `causeway status`
+//!   (which lists the ban).
 
 mod support;
 
 use std::net::Ipv4Addr;
 use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
 use support::edge::{ha1_md5, sipvicious, Edge};
 use support::sipp::{Sipp, SippTransport};
-use support::{free_port, temp_dir};
+use support::{causeway_bin, free_port, temp_dir};
 
 const REALM: &str = "ent-pa.com";
 const WEAK_PASSWORD: &str = "1234";
@@ -171,10 +173,18 @@ fn svcrack_is_banned_before_it_finds_the_weak_password() {
     let dir = temp_dir();
     let registrar_port = free_port();
     let mut registrar = Sipp::new("registrar", dir.path(), "uas-register.xml", SippTransport::Udp, registrar_port, 1, TOOL_LIMIT).spawn_uas();
-    let edge = Edge::start(dir.path(), &format!("{}{}", credentials(), zones("check-credentials", registrar_port, ".*", true)));
+    let admin = format!("127.0.0.1:{}", free_port());
+    let sections = format!("[admin]\nlisten = \"{admin}\"\n\n{}{}", credentials(), zones("check-credentials", registrar_port, ".*", true));
+    let edge = Edge::start(dir.path(), &sections);
     let output = crack(dir.path(), "svcrack", &edge);
     assert_eq!(cracked(&output), None, "svcrack found the password\n{output}");
     assert!(output.contains("found nothing"), "{output}");
+    // The ban (60 s) is still in force: `causeway status` lists it.
+    let status = Command::new(causeway_bin()).args(["status", "--admin", &format!("http://{admin}"), "--json"]).output();
+    let status = status.unwrap_or_else(|e| panic!("causeway status: {e}"));
+    let report: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&status.stderr)));
+    let bans = report["security"]["bans"].as_array().cloned().unwrap_or_default();
+    assert!(bans.iter().any(|b| b["subject"] == "source 127.0.0.3" && b["seconds_left"].as_u64().is_some_and(|s| s > 0)), "{report}");
     assert_eq!(registrar.finish(Duration::from_secs(2)).counter("IncomingCall(C)"), 0, "no REGISTER got through");
     let report = edge.stop();
     let registers = report.count("requests_received", "REGISTER");

@@ -237,6 +237,7 @@ impl Node {
             counters: self.core.counters().clone(),
             peers: self.core.peer_status(),
             health: self.core.health().cloned(),
+            flood: self.core.flood_status(now()),
         };
         self.stats.send_replace(core);
     }
