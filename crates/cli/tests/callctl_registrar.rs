@@ -62,6 +62,21 @@ fn registrations_survive_a_restart_of_the_node() {
 /// baresip registers as Bob's desk phone (digest) and answers automatically; Alice's SIPp desk calls 1002.
 #[test]
 fn baresip_registered_as_bobs_desk_answers_a_call_to_his_dn() {
+    baresip_answers("");
+}
+
+/// The same over TCP: baresip registers on a connection, and the call reaches it over that connection
+/// (RFC 5626 §5.3 flow reuse), not by a connection to the address in its Contact.
+#[test]
+fn baresip_registered_over_tcp_is_called_over_its_registration_connection() {
+    let node_log = plain(&baresip_answers(";transport=tcp"));
+    // The node's final transport counters: baresip's one connection came in, none was dialed out.
+    assert!(node_log.contains("connections_accepted: 1,") && node_log.contains("connections_opened: 0,"), "{node_log}");
+}
+
+/// Runs the baresip call with `uri_params` on the account's URI; returns the node's whole log after it
+/// stopped (its last line holds the transport counters).
+fn baresip_answers(uri_params: &str) -> String {
     let dir = temp_dir();
     let topo = Topology::new();
     let node = Node::start(dir.path(), "causeway", topo.node, &topo.config(dir.path(), &callctl_section()));
@@ -76,7 +91,7 @@ fn baresip_registered_as_bobs_desk_answers_a_call_to_his_dn() {
         free_port()
     );
     std::fs::write(config_dir.join("config"), config).unwrap_or_else(|e| panic!("write: {e}"));
-    let account = format!("<sip:1002@127.0.0.1:{}>;auth_user=bob-desk;auth_pass=bob-pw;answermode=auto;regint=600\n", topo.node);
+    let account = format!("<sip:1002@127.0.0.1:{}{uri_params}>;auth_user=bob-desk;auth_pass=bob-pw;answermode=auto;regint=600\n", topo.node);
     std::fs::write(config_dir.join("accounts"), account).unwrap_or_else(|e| panic!("write: {e}"));
     let mut baresip = ChildGuard::spawn_with("baresip", Command::new("baresip").arg("-f").arg(&config_dir).arg("-t").arg("20"), dir.path());
     let registered = support::wait_until(Duration::from_secs(10), || {
@@ -92,7 +107,12 @@ fn baresip_registered_as_bobs_desk_answers_a_call_to_his_dn() {
     let cdr = cdrs(dir.path(), 1).remove(0);
     assert_eq!((&cdr["status"], &cdr["answered_leg"]), (&json!(200), &json!(0)));
     assert_eq!(cdr["legs"][0]["kind"], json!({ "kind": "device", "device": "SEP00AA00000002" }));
+    let target = cdr["legs"][0]["target"].as_str().unwrap_or_default().to_ascii_lowercase();
+    assert_eq!(target.contains("transport=tcp"), uri_params.contains("tcp"), "baresip's contact: {target}");
     let _ = baresip.wait_for(Duration::from_secs(1));
+    let log = node.process.log.clone();
+    drop(node);
+    std::fs::read_to_string(log).unwrap_or_default()
 }
 
 /// A log line without its ANSI colour codes.

@@ -50,11 +50,12 @@ impl Topology {
         SocketAddr::from(([127, 0, 0, 1], self.node))
     }
 
-    /// The node's config: UDP listener, zones, the webex search rule, MD5 challenges (SIPp answers only the
+    /// The node's config: UDP and TCP listeners, zones, the webex search rule, MD5 challenges (SIPp answers only the
     /// first challenge and knows only MD5), the store in `dir`, and `callctl` (a `[callctl]` section).
     pub(crate) fn config(&self, dir: &Path, callctl: &str) -> String {
         let mut c = format!(
-            "[node]\nname = \"callctl\"\n\n[[listener]]\ntransport = \"udp\"\naddress = \"127.0.0.1:{}\"\n\n\
+            "[node]\nname = \"callctl\"\n\n[[listener]]\ntransport = \"udp\"\naddress = \"127.0.0.1:{0}\"\n\n\
+             [[listener]]\ntransport = \"tcp\"\naddress = \"127.0.0.1:{0}\"\n\n\
              [log]\nlevel = \"info\"\n\n[security.flood]\ntrusted_cidrs = [\"127.0.0.1/32\"]\n\n",
             self.node
         );
