@@ -11,19 +11,21 @@
 //!
 //! Main types: [`Core`], [`ProxyConfig`], [`Inbound`], [`Transmit`], [`Locator`],
 //! [`StaticRoutes`], [`Counters`]; [`edge::EdgeRouter`] puts the edge routing engine (zones,
-//! search rules, causeway-routing) behind the same [`Locator`] seam.
+//! search rules, causeway-routing) behind the same [`Locator`] seam; [`Core::with_security`]
+//! ([`SecurityConfig`]) adds the edge's protections — flood guard, the zone's authentication,
+//! call policy — whose verdict reaches the locator as a [`Clearance`].
 //!
 //! # The path of a request
 //!
 //! ```text
-//! bytes ─▶ parse ──(error)──▶ 400/505/513 stateless, or drop; counted, logged once per source
+//! bytes ─▶ flood guard (banned source: dropped unparsed) ─▶ parse ──(error)──▶ 400/505/513 or drop
 //!            │
 //!            ├─ response ─▶ client transaction? ─▶ §16.7 response context ─▶ server transaction
 //!            │                    └─ none ─▶ §16.11 stateless: next Via (never a broadcast)
 //!            ├─ ACK ─▶ server transaction absorbs it (non-2xx) │ else route it statelessly (2xx)
 //!            ├─ CANCEL ─▶ 200, cancel the branches of the INVITE (§16.10); 481 if unknown
-//!            └─ other ─▶ validate (§16.3) ─▶ loop? ─▶ Route (§16.4) ─▶ OPTIONS to us? ─▶ locate
-//!                          └ 400 416 420 483   └ 482               └ 200         └ 404
+//!            └─ other ─▶ validate (§16.3) ─▶ loop? ─▶ Route (§16.4) ─▶ OPTIONS to us? ─▶ gate ─▶ locate
+//!                          └ 400 416 420 483   └ 482               └ 200    401/407/403 ┘    └ 404
 //!                        ─▶ server transaction, 100 Trying ─▶ one client transaction per target
 //!                           (Via, Record-Route, Max-Forwards, received/rport; Timer C)
 //! ```
