@@ -1,6 +1,7 @@
 //! `[policy]`, `[security]` and `[[credential]]` in the main configuration: a full set loads, and every
 //! mistake is refused at its place — in the config file or in the CPL script it names.
 
+#[allow(dead_code)] // the TLS helpers of the shared test support are not needed here
 mod support;
 
 use std::path::Path;
