@@ -242,6 +242,12 @@ pub enum Reason {
         /// Line of `[node] server_header`.
         first_line: usize,
     },
+    /// A zone that checks credentials, without `[security.digest]` to check them with.
+    #[error("zone `{zone}` checks credentials: it needs [security.digest] (realm, algorithms) and [[credential]]s")]
+    CheckWithoutDigest {
+        /// The zone.
+        zone: String,
+    },
     /// `[[credential]]` without `[security.digest]`, whose realm the HA1 hashes are computed for.
     #[error("a [[credential]] needs [security.digest] with the realm its HA1 hashes were computed for")]
     CredentialWithoutRealm,

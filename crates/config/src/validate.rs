@@ -59,10 +59,12 @@ impl<'a> Validator<'a> {
         let route_spans: Vec<Range<usize>> = raw.routes.iter().map(Spanned::span).collect();
         let routes = self.routes(raw.routes);
         let spanned: Vec<(Route, Range<usize>)> = routes.routes.iter().cloned().zip(route_spans).collect();
+        let checking = security::checking_zones(&raw.zones);
         let sections = routing::RawRouting { zones: raw.zones, transforms: raw.transforms, search_rules: raw.search_rules };
         let routing = self.routing(sections, &spanned);
         let zones = routing.as_ref().map_or_else(|| vec![causeway_routing::DEFAULT_ZONE], |r| r.table().zone_names());
-        let sections = security::RawSecurity { policy: raw.policy, security: raw.security, credentials: raw.credentials };
+        let sections =
+            security::RawSecurity { policy: raw.policy, security: raw.security, credentials: raw.credentials, checking };
         let (security, server_header) = self.security(sections, node_server_header, &zones);
         let admin = raw.admin.and_then(|a| self.admin(a));
         let dns = self.dns(raw.dns);

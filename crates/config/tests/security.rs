@@ -158,6 +158,10 @@ fn credential_mistakes_are_refused_at_their_line() {
             "edge.toml:10:1: unknown field `password`".to_owned(),
         ),
         (
+            "[[zone]]\nname = \"default\"\nkind = \"default\"\nauthentication = \"check-credentials\"\n".to_owned(),
+            "edge.toml:8:18: zone `default` checks credentials: it needs [security.digest]".to_owned(),
+        ),
+        (
             "[node]\nserver_header = \"Edge\"\n\n[security]\nserver_header = \"Other\"\n".to_owned(),
             "edge.toml:9:17: server_header is already set in [node] at line 6".to_owned(),
         ),

@@ -9,6 +9,7 @@ use causeway_policy::digest::credentials::{Algorithm, CredentialTable, Ha1};
 use causeway_policy::rules::config::PolicyConfig;
 use causeway_policy::security::{Security, SecurityConfig};
 use causeway_policy::{PolicyError, PolicySet, SourceText};
+use causeway_routing::config::raw::{AuthPolicyConfig, ZoneConfig};
 use toml::Spanned;
 
 use super::Validator;
@@ -21,6 +22,20 @@ pub(crate) struct RawSecurity {
     pub(crate) policy: Option<PolicyConfig>,
     pub(crate) security: SecurityConfig,
     pub(crate) credentials: Vec<Spanned<RawCredential>>,
+    /// Zones whose `authentication` is `check-credentials`, with that value's span.
+    pub(crate) checking: Vec<(String, Range<usize>)>,
+}
+
+/// The zones that check credentials, with the span of their `authentication` value.
+pub(crate) fn checking_zones(zones: &[Spanned<ZoneConfig>]) -> Vec<(String, Range<usize>)> {
+    zones
+        .iter()
+        .map(Spanned::get_ref)
+        .filter_map(|z| {
+            let auth = z.authentication.as_ref().filter(|a| *a.get_ref() == AuthPolicyConfig::CheckCredentials)?;
+            Some((z.name.get_ref().clone(), auth.span()))
+        })
+        .collect()
 }
 
 impl Validator<'_> {
@@ -63,6 +78,11 @@ impl Validator<'_> {
             security.as_ref().map(|s| s.server_header.value().unwrap_or_default().to_owned())
         });
         let realm = security.as_ref().and_then(|s| s.digest.as_ref()).map(|d| d.realm.clone());
+        if realm.is_none() && security.is_some() {
+            for (zone, span) in raw.checking {
+                self.error(span, Reason::CheckWithoutDigest { zone });
+            }
+        }
         let credentials = self.credentials(raw.credentials, realm.as_deref());
         let settings = match security {
             Some(security) => SecuritySettings { policy, digest: security.digest, flood: security.flood, credentials },
