@@ -53,6 +53,7 @@ transport = "udp"
 name = "zoom"
 kind = "neighbor"
 loop_contact_params = ["call-type=squared"]
+sip_profile = { strip_headers = ["History-Info"] }
 [[zone.peer]]
 address = "192.0.2.40:5060"
 transport = "udp"
@@ -201,6 +202,18 @@ fn call_type_squared_never_goes_back_to_a_zone_that_refuses_it() {
     let out = sim.take_msgs();
     assert!(forwarded(&out).is_empty());
     assert!(out.iter().any(|(d, m)| *d == ALICE && m.status() == Some(StatusCode::NOT_FOUND)), "no rule left: 404");
+}
+
+#[test]
+fn a_zones_sip_profile_strips_its_headers_and_keeps_the_core_ones() {
+    let mut sim = sim(router());
+    let extra = "History-Info: <sip:x@example.org>;index=1\nSubject: weekly\n";
+    sim.udp(ALICE, &invite("sip:85012345678.739201@zoomcrc.com", "s1", "z9hG4bKs1", extra));
+    let sent = forwarded(&sim.take_msgs());
+    assert_eq!(sent.len(), 1);
+    let copy = &sent[0].1;
+    assert!(!copy.headers().any(|h| h.raw_name.eq_ignore_ascii_case(b"History-Info")), "stripped for the zoom zone");
+    assert!(copy.header(HeaderName::Subject).is_some() && copy.header(HeaderName::Contact).is_some());
 }
 
 fn at(s: &str) -> DateTime<Utc> {

@@ -4,19 +4,22 @@
 //!
 //! ```text
 //! classify (listener, source, mTLS names) ─▶ ZoneClassified
-//!   ─▶ authentication policy ─▶ Authentication (check-credentials: see below)
+//!   ─▶ authentication policy ─▶ Authentication
 //!   ─▶ rewriter (Zoom repair) ─▶ transforms ─▶ search rules ─▶ Decision (target groups + Trace)
-//!   ─▶ next hops per target (peers up, RFC 3263 order) ─▶ Targets: first hop, alternates, group,
-//!      Max-Forwards (hop count), fields left out (RFC 3325 identity, SIP profile)
+//!   ─▶ next hops per target (peers up, RFC 3263 order; a lookup not answered yet parks the
+//!      request: LocateError::Lookup) ─▶ Targets: first hop, alternates, group, Max-Forwards
+//!      (hop count), fields left out (RFC 3325 identity, SIP profile)
 //! ```
 //!
 //! The proof tokens flow in that order: only the classifier makes a [`ZoneClassified`], only the
 //! zone's authentication policy an [`Authentication`] from it, and only routing's locate the
-//! [`Decision`] the targets come from. A `check-credentials` zone needs the digest verifier,
-//! which the call-policy wiring supplies; without it such requests are refused (403) rather
-//! than let through unauthenticated. The core fails over along the targets (RFC 3263 §4.3 for
-//! the hops of a target, the next group when a whole group fails: a search rule's
-//! `continue`).
+//! [`Decision`] the targets come from. When the core runs its security phases
+//! ([`crate::Core::with_security`]) they classify, authenticate (digest for `check-credentials`
+//! zones) and apply call policy first, and this router routes with their [`crate::Clearance`];
+//! without them it classifies and applies the zone's policy itself, and refuses (403) a zone that
+//! checks credentials rather than let its requests through unauthenticated. The core fails over
+//! along the targets (RFC 3263 §4.3 for the hops of a target, the next group when a whole group
+//! fails: a search rule's `continue`).
 
 mod dry_run;
 mod hops;
