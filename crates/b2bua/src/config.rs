@@ -59,7 +59,7 @@ impl B2buaConfig {
             listeners,
             server: Some("Causeway".to_owned()),
             timers: Timers::default(),
-            max_transactions: 1 << 16,
+            max_transactions: 1 << 20,
             registrar: RegistrarConfig::default(),
         }
     }
