@@ -63,3 +63,46 @@ fn rfc3263_a_call_to_a_dns_zone_follows_naptr_srv_and_a_records() {
     }
     node.assert_alive();
 }
+
+#[test]
+fn rfc3263_4_3_the_next_srv_target_takes_the_call_when_the_first_does_not_answer() {
+    let dir = temp_dir();
+    let (uas_port, dead_port, port) = (free_port(), free_port(), free_port());
+    let table = DnsTable::new()
+        .srv("_sip._udp.failover.test", 10, 0, dead_port, "dead.failover.test", 300)
+        .srv("_sip._udp.failover.test", 20, 0, uas_port, "live.failover.test", 300)
+        .address("dead.failover.test", IpAddr::from([127, 0, 0, 34]), 300)
+        .address("live.failover.test", IpAddr::from([127, 0, 0, 35]), 300);
+    let dns = TestDns::start(table).unwrap_or_else(|e| panic!("{e}"));
+    let mut uas = Sipp::new("uas", dir.path(), "uas-answer.xml", SippTransport::Udp, uas_port, 1, LIMIT).on(Ipv4Addr::new(127, 0, 0, 35)).spawn_uas();
+    // The first target receives and never answers.
+    let dead = std::net::UdpSocket::bind((Ipv4Addr::new(127, 0, 0, 34), dead_port)).unwrap_or_else(|e| panic!("{e}"));
+    // T1 = 50 ms: Timer B gives the silent first target up after 64*T1 = 3.2 s.
+    let config = format!(
+        "[node]\nname = \"edge\"\n\n\
+         [[listener]]\ntransport = \"udp\"\naddress = \"127.0.0.1:{port}\"\n\n\
+         [transaction]\nt1_ms = 50\nt2_ms = 400\n\n\
+         [dns]\nservers = [\"{}\"]\ntimeout_ms = 300\nattempts = 1\n\n\
+         [security.flood]\ntrusted_cidrs = [\"127.0.0.1/32\"]\n\n\
+         [[zone]]\nname = \"b2b\"\nkind = \"dns\"\ntransport = \"udp\"\n\n\
+         [[search_rule]]\nname = \"b2b\"\npattern_type = \"suffix\"\npattern = \"@failover.test\"\ntarget = \"b2b\"\n",
+        dns.addr()
+    );
+    let mut node = Causeway::start_with(dir.path(), port, &config);
+    let uac = Sipp::new("uac", dir.path(), "uac-dial.xml", SippTransport::Udp, free_port(), 1, LIMIT)
+        .arg("-key")
+        .arg("to")
+        .arg("bob@failover.test")
+        .arg("-key")
+        .arg("from")
+        .arg("alice@ent.example");
+    uac.run_uac(node.addr(), LIMIT).assert_all_succeeded(1);
+    uas.finish(LIMIT).assert_all_succeeded(1);
+    let asked: Vec<String> = dns.asked().into_iter().map(|a| format!("{} {}", a.kind, a.name)).collect();
+    assert_eq!(asked.first().map(String::as_str), Some("SRV _sip._udp.failover.test"), "the zone's transport: SRV directly, no NAPTR");
+    dead.set_read_timeout(Some(Duration::from_millis(100))).unwrap_or_else(|e| panic!("{e}"));
+    let mut buf = [0u8; 4096];
+    let got = dead.recv(&mut buf).map(|n| buf.get(..n).unwrap_or_default().starts_with(b"INVITE sip:bob@failover.test"));
+    assert!(matches!(got, Ok(true)), "priority 10 was tried first: {got:?}");
+    node.assert_alive();
+}
