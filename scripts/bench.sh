@@ -2,7 +2,7 @@
 # Calls-per-second benchmark: Causeway and Kamailio side by side, in the same run, with the
 # SIPp harness from ../shared/bench (sip-cps.sh). Prints both sets of figures and their ratios.
 #
-#   scripts/bench.sh [--mode basic|fork] [--rate 4000] [--secs 8] [--rates "2000 4000 8000 16000"]
+#   scripts/bench.sh [--mode basic|fork|dual-ring] [--rate 4000] [--secs 8] [--rates "2000 4000 8000 16000"]
 #                    [--refine 3] [--no-step] [--only causeway|kamailio]
 #
 # For each subject: idle memory, one run at --rate on a fresh process (CPU per call, peak memory),
@@ -13,6 +13,10 @@
 # Fork mode is proxy forking (RFC 3261 §16.6-16.7): two neighbour zones, one per SIPp UAS, reached by two search
 # rules of equal priority, so every INVITE is forked in parallel and the ringing leg is CANCELled when the other
 # answers; Kamailio runs its WITH_FORK config. --strict-cancel is always on there: a leg never CANCELled fails a run.
+# Dual-ring mode is the same two-leg fork through call control (issue 5): the INVITE dials a line whose user has two
+# remote destinations without delay, one per UAS zone, so Causeway's B2BUA runs Single Number Reach, answers the
+# caller from the leg that answers and CANCELs the ringing one with "Call completed elsewhere" (each leg its own
+# dialog, a CDR built per call, no store). Kamailio runs the same WITH_FORK config as in fork mode.
 # The machine is shared: the summary records the load average before and after, and the commit measured.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,6 +36,8 @@ while [ $# -gt 0 ]; do
   shift
 done
 
+# The harness and Kamailio know two modes; dual-ring is fork mode with call control in front of Causeway's legs.
+HMODE=$MODE; [ "$MODE" = dual-ring ] && HMODE=fork
 command -v sipp >/dev/null && command -v kamailio >/dev/null || bash "$ROOT/scripts/install-deps.sh"
 OUT="$ROOT/bench-out/$(date +%Y%m%d-%H%M%S)-$MODE"
 mkdir -p "$OUT"
@@ -56,7 +62,58 @@ level = "warn"
 [security.flood]
 trusted_cidrs = ["127.0.0.0/8"]
 EOF
-if [ "$MODE" = fork ]; then
+if [ "$MODE" = dual-ring ]; then
+  # The SIPp UAC sends INVITE sip:bench@127.0.0.1:5070: 127.0.0.1 is the cluster's FQDN, bench@127.0.0.1 the
+  # directory URI of line 2000, whose user rings a@ and b@bench.invalid at once (answer too soon/late off). The
+  # UAC shares 127.0.0.1 with the UASes, so it is classified into zone uas-a: that zone is its trunk.
+  for leg in a:5080 b:5082; do
+    cat >>"$CONF" <<EOF
+[[zone]]
+name = "uas-${leg%%:*}"
+kind = "neighbor"
+keepalive = { enabled = false }
+[[zone.peer]]
+address = "127.0.0.1:${leg##*:}"
+transport = "udp"
+[[search_rule]]
+name = "leg-${leg%%:*}"
+pattern_type = "exact"
+pattern = "${leg%%:*}@bench.invalid"
+target = "uas-${leg%%:*}"
+EOF
+  done
+  cat >>"$CONF" <<EOF
+[callctl]
+cluster_fqdns = ["127.0.0.1"]
+[[callctl.partition]]
+name = "Bench"
+[[callctl.css]]
+name = "CSS-Bench"
+partitions = ["Bench"]
+[[callctl.trunk]]
+zone = "uas-a"
+css = "CSS-Bench"
+[[callctl.user]]
+userid = "bench"
+directory_uri = "bench@127.0.0.1"
+[[callctl.user.remote_destination]]
+name = "a"
+destination = "sip:a@bench.invalid"
+delay_before_ringing_ms = 0
+answer_too_soon_ms = 0
+answer_too_late_ms = 0
+[[callctl.user.remote_destination]]
+name = "b"
+destination = "sip:b@bench.invalid"
+delay_before_ringing_ms = 0
+answer_too_soon_ms = 0
+answer_too_late_ms = 0
+[[callctl.line]]
+dn = "2000"
+partition = "Bench"
+user = "bench"
+EOF
+elif [ "$MODE" = fork ]; then
   for leg in a:5080 b:5082; do
     # The UAC shares 127.0.0.1 with the UASes, so its requests classify into a UAS zone: allow_source_zone.
     cat >>"$CONF" <<EOF
@@ -88,7 +145,7 @@ trap cleanup EXIT
 
 start() { # subject -> prints pid
   case "$1" in
-    kamailio) "$H/kamailio/run-kamailio.sh" start "$MODE" udp 4 ;;
+    kamailio) "$H/kamailio/run-kamailio.sh" start "$HMODE" udp 4 ;;
     causeway)
       "$BIN" serve -c "$CONF" </dev/null >"$OUT/causeway.log" 2>&1 &
       local pid=$!
@@ -115,8 +172,8 @@ for s in $SUBJECTS; do
   echo "$mem"
   IDLE_RSS[$s]=$(sed -n 's/.*rss_sum=\([0-9]*\)KiB.*/\1/p' <<<"$mem")
   IDLE_PSS[$s]=$(sed -n 's/.*pss_sum=\([0-9]*\)KiB.*/\1/p' <<<"$mem")
-  extra=(); [ "$MODE" = fork ] && extra=(--strict-cancel)
-  "$H/sip-cps.sh" run --proxy-pid "$pid" --mode "$MODE" --rate "$RATE" --secs "$SECS" \
+  extra=(); [ "$HMODE" = fork ] && extra=(--strict-cancel)
+  "$H/sip-cps.sh" run --proxy-pid "$pid" --mode "$HMODE" --rate "$RATE" --secs "$SECS" \
     --out "$OUT/$s" "${extra[@]}" | tee "$OUT/$s-run.txt" || true
   line=$(tail -n 1 "$OUT/$s/results.tsv")
   IFS=$'\t' read -r _ unc _ _ _ _ _ _ _ _ _ _ mscall rss pss _ _ _ verdict <<<"$line"
@@ -126,7 +183,7 @@ for s in $SUBJECTS; do
     echo "=== $s: max sustainable cps (step search over: $RATES)"
     sleep 3
     pid=$(start "$s"); PIDS+=("$pid")
-    "$H/sip-cps.sh" step --proxy-pid "$pid" --mode "$MODE" --rates "$RATES" --refine "$REFINE" \
+    "$H/sip-cps.sh" step --proxy-pid "$pid" --mode "$HMODE" --rates "$RATES" --refine "$REFINE" \
       --secs "$SECS" --settle 5 --out "$OUT/$s-step" "${extra[@]}" | tee "$OUT/$s-step.txt" || true
     MAX_CPS[$s]=$(sed -n 's/.*max sustainable = \([0-9]*\) cps.*/\1/p' "$OUT/$s-step.txt")
     stop "$s" "$pid"
@@ -147,6 +204,6 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b+0 == 0 || a == "") print "n/a";
   row "idle PSS KiB" "${IDLE_PSS[kamailio]:-}" "${IDLE_PSS[causeway]:-}"
   row "idle RSS-sum KiB" "${IDLE_RSS[kamailio]:-}" "${IDLE_RSS[causeway]:-}"
   row "run @ $RATE verdict" "${RUN_VERDICT[kamailio]:-}" "${RUN_VERDICT[causeway]:-}"
-  [ "$MODE" = fork ] && row "legs never CANCELled @ $RATE" "${UNCANCELLED[kamailio]:-}" "${UNCANCELLED[causeway]:-}"
+  [ "$HMODE" = fork ] && row "legs never CANCELled @ $RATE" "${UNCANCELLED[kamailio]:-}" "${UNCANCELLED[causeway]:-}"
   echo "raw: $OUT"
 } | tee "$OUT/summary.txt"
