@@ -144,6 +144,8 @@ cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done;
 trap cleanup EXIT
 
 start() { # subject -> prints pid
+  # A previous subject may still hold the port for a moment after it was stopped.
+  for _ in $(seq 100); do ss -Hlnu 2>/dev/null | grep -q '127.0.0.1:5070 ' || break; sleep 0.1; done
   case "$1" in
     kamailio) "$H/kamailio/run-kamailio.sh" start "$HMODE" udp 4 ;;
     causeway)
