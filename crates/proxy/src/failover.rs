@@ -57,8 +57,9 @@ struct Attempt {
     handled: bool,
 }
 
-/// RFC 3263 §4.3: the next hop is tried after a timeout, a transport error or 503.
-fn next_hop_after(status: StatusCode) -> bool {
+/// RFC 3263 §4.3: the next hop is tried after a timeout, a transport error or 503 (call
+/// control's legs fail over by the same rule).
+pub fn next_hop_after(status: StatusCode) -> bool {
     status == StatusCode::REQUEST_TIMEOUT || status == StatusCode::SERVICE_UNAVAILABLE
 }
 

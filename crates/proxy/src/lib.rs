@@ -81,6 +81,7 @@ pub use api::{FlowId, Inbound, Transmit, TransportFailure};
 pub use config::{ConfigError, ListenerConfig, ProxyConfig, Timers, MIN_TIMER_C};
 pub use counters::{CodeCounts, Counters, MethodCounts};
 pub use dns::{Resolve, ResolveId, MAX_PENDING};
+pub use failover::next_hop_after;
 pub use security::{Clearance, SecurityConfig, SecurityCounters};
 pub use locate::{
     direct_next_hop, LocateError, Locator, NextHop, RequestCtx, RouteMatch, StaticRoute, StaticRoutes, Target, TargetOptions,

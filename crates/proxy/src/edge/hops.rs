@@ -83,17 +83,23 @@ pub(crate) fn targets(
     Ok(out)
 }
 
-/// How one target's resolution ended.
-enum Resolved {
+/// How one target's resolution ended, as far as what the node holds goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// Try these hops in order (RFC 3263 §4.3).
     Hops(Vec<NextHop>),
+    /// No hop: the target cannot be reached.
     Failed(ResolveError),
+    /// This lookup must be done first; its answer goes to [`causeway_routing::Resolution::handle_answer`],
+    /// then [`drive`] runs again.
     Unanswered(DnsQuery),
+    /// A traversal-server zone whose connection is not up.
     Traversal,
 }
 
 impl Resolved {
     /// RFC 3261 §21 / RFC 3263: the answer when this was the last target.
-    fn status(&self) -> StatusCode {
+    pub fn status(&self) -> StatusCode {
         let code = match self {
             Self::Failed(e) => e.status(),
             Self::Hops(_) | Self::Unanswered(_) | Self::Traversal => 503,
@@ -102,8 +108,10 @@ impl Resolved {
     }
 }
 
-/// Runs `resolution` of a target in `zone` as far as local knowledge goes.
-fn drive(resolution: &mut Resolution, zone: Option<&Zone>, health: &HealthSnapshot, rng: &mut dyn RngCore) -> Resolved {
+/// Runs `resolution` of a target in `zone` as far as local knowledge goes: peers the keepalive
+/// marks down are skipped, peer host names answer from the keepalive's lookups, and other
+/// lookups from the answers `health` holds. Call control's legs leave through zones with it too.
+pub fn drive(resolution: &mut Resolution, zone: Option<&Zone>, health: &HealthSnapshot, rng: &mut dyn RngCore) -> Resolved {
     loop {
         let answer = match resolution.poll() {
             ResolveStep::Done(hops) => {

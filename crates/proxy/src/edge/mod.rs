@@ -37,6 +37,7 @@ use causeway_sip::{Message, StatusCode};
 use rand::SeedableRng;
 
 pub use dry_run::DryRun;
+pub use hops::{drive, Resolved};
 pub use zoom::{WallClock, ZoomRepair};
 
 use crate::locate::{LocateError, Locator, RequestCtx, Target};
