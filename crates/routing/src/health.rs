@@ -129,23 +129,52 @@ impl HealthSnapshot {
         self.answers.get(&(query.name.to_ascii_lowercase(), query.kind))
     }
 
-    /// The host name `address` was found under — a peer's host name (its keepalive looked it
-    /// up), or a name an A/AAAA answer held here gave it — for the TLS server name to verify on a
-    /// new connection (RFC 5922 §4: the name the next hop was reached by, not its address).
+    /// The host name `address` was found under, for the TLS server name to verify on a new
+    /// connection (RFC 5922 §4: the name the next hop was reached by, not its address): a peer's
+    /// host name (its keepalive looked it up); for a target an SRV answer held here gave, the
+    /// domain that was looked up — the NAPTR or SRV domain (`callservice.webex.com` for
+    /// `_sips._tcp.callservice.webex.com`), never the SRV target, which DNS alone vouches for
+    /// (RFC 5922 §4.1); else a name an A/AAAA answer held here gave it.
     pub fn host_of(&self, address: SocketAddr) -> Option<&str> {
         let port = format!(":{}", address.port());
         let peer = self.peers.values().flat_map(|z| z.iter()).find_map(|(key, health)| {
             let host = key.strip_suffix(&port)?;
             health.addresses.contains(&address.ip()).then(|| host.trim_start_matches('[').trim_end_matches(']'))
         });
-        peer.or_else(|| {
-            self.answers.iter().find_map(|((name, kind), answer)| match answer {
-                DnsAnswer::Addresses(records) if *kind == QueryKind::Address && records.iter().any(|r| r.address == address.ip()) => {
-                    Some(name.trim_end_matches('.'))
-                }
-                _ => None,
+        peer.or_else(|| self.srv_domain_of(address)).or_else(|| {
+            self.answers.keys().find_map(|(name, kind)| {
+                (*kind == QueryKind::Address && self.has_address(name, address)).then(|| name.trim_end_matches('.'))
             })
         })
+    }
+
+    /// Whether an A/AAAA answer held for `name` holds `address`'s IP.
+    fn has_address(&self, name: &str, address: SocketAddr) -> bool {
+        let key = (name.trim_end_matches('.').to_ascii_lowercase(), QueryKind::Address);
+        matches!(self.answers.get(&key), Some(DnsAnswer::Addresses(records)) if records.iter().any(|r| r.address == address.ip()))
+    }
+
+    /// The domain whose SRV records (reached from its NAPTR records, or directly as
+    /// `_service._proto.domain`) name a target at `address`.
+    fn srv_domain_of(&self, address: SocketAddr) -> Option<&str> {
+        let (owner, _) = self.answers.iter().find(|((_, kind), answer)| {
+            *kind == QueryKind::Srv
+                && matches!(answer, DnsAnswer::Srv(records)
+                    if records.iter().any(|r| r.port == address.port() && self.has_address(&r.target, address)))
+        })?;
+        let owner = owner.0.trim_end_matches('.');
+        let naptr = self.answers.iter().find_map(|((name, kind), answer)| match answer {
+            DnsAnswer::Naptr(records)
+                if *kind == QueryKind::Naptr
+                    && records.iter().any(|r| r.replacement.trim_end_matches('.').eq_ignore_ascii_case(owner)) =>
+            {
+                Some(name.trim_end_matches('.'))
+            }
+            _ => None,
+        });
+        // `_sips._tcp.example.com` → `example.com` (RFC 2782 owner names).
+        let stripped = owner.splitn(3, '.').nth(2).filter(|_| owner.starts_with('_'));
+        naptr.or(stripped)
     }
 
     /// A peer's entry (default: unknown, no addresses).
@@ -227,5 +256,41 @@ mod tests {
         assert_eq!(health.host_of(SocketAddr::from(([192, 0, 2, 52], 5062))), None, "another port is another peer");
         assert_eq!(health.host_of(SocketAddr::from(([192, 0, 2, 70], 5061))), Some("pbx.partner.example"));
         assert_eq!(health.host_of(SocketAddr::from(([192, 0, 2, 99], 5061))), None);
+    }
+
+    #[test]
+    fn rfc5922_4_1_an_srv_target_is_verified_under_the_domain_that_was_looked_up() {
+        use crate::resolve::{AddressRecord, NaptrRecord, SrvRecord};
+        let mut health = HealthSnapshot::default();
+        let srv = |target: &str| SrvRecord { priority: 5, weight: 10, port: 5062, target: target.into(), ttl: 300 };
+        let records = DnsAnswer::Srv(vec![srv("l2sip-a.wbx2.com."), srv("l2sip-b.wbx2.com.")]);
+        health.set_answer(&DnsQuery { name: "_sips._tcp.callservice.webex.com".into(), kind: QueryKind::Srv }, Some(records));
+        for (name, ip) in [("l2sip-a.wbx2.com", [192, 0, 2, 10]), ("l2sip-b.wbx2.com", [192, 0, 2, 11])] {
+            let a = DnsAnswer::Addresses(vec![AddressRecord { address: IpAddr::from(ip), ttl: 60 }]);
+            health.set_answer(&DnsQuery { name: name.into(), kind: QueryKind::Address }, Some(a));
+        }
+        assert_eq!(health.host_of(SocketAddr::from(([192, 0, 2, 11], 5062))), Some("callservice.webex.com"));
+        assert_eq!(
+            health.host_of(SocketAddr::from(([192, 0, 2, 11], 5061))),
+            Some("l2sip-b.wbx2.com"),
+            "not the SRV record's port: only the A/AAAA name is known"
+        );
+
+        // Through NAPTR: the domain whose NAPTR records led to the SRV name.
+        let mut health = HealthSnapshot::default();
+        let naptr = NaptrRecord {
+            order: 10,
+            preference: 10,
+            flags: "s".into(),
+            service: "SIPS+D2T".into(),
+            replacement: "_sips._tcp.sip-servers.partner.example.".into(),
+            ttl: 300,
+        };
+        health.set_answer(&DnsQuery { name: "partner.example".into(), kind: QueryKind::Naptr }, Some(DnsAnswer::Naptr(vec![naptr])));
+        let records = DnsAnswer::Srv(vec![SrvRecord { priority: 1, weight: 1, port: 5061, target: "pbx.partner.example.".into(), ttl: 300 }]);
+        health.set_answer(&DnsQuery { name: "_sips._tcp.sip-servers.partner.example".into(), kind: QueryKind::Srv }, Some(records));
+        let a = DnsAnswer::Addresses(vec![AddressRecord { address: IpAddr::from([192, 0, 2, 70]), ttl: 60 }]);
+        health.set_answer(&DnsQuery { name: "pbx.partner.example".into(), kind: QueryKind::Address }, Some(a));
+        assert_eq!(health.host_of(SocketAddr::from(([192, 0, 2, 70], 5061))), Some("partner.example"));
     }
 }
