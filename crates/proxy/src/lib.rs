@@ -84,5 +84,6 @@ pub use dns::{Resolve, ResolveId, MAX_PENDING};
 pub use failover::next_hop_after;
 pub use security::{Clearance, SecurityConfig, SecurityCounters};
 pub use locate::{
-    direct_next_hop, LocateError, Locator, NextHop, RequestCtx, RouteMatch, StaticRoute, StaticRoutes, Target, TargetOptions,
+    direct_next_hop, LocateError, Locator, NextHop, RecordRouteHosts, RequestCtx, RouteMatch, StaticRoute, StaticRoutes, Target,
+    TargetOptions,
 };

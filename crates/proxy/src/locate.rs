@@ -63,6 +63,22 @@ pub struct TargetOptions {
     /// out of this copy: identity headers outside the trust domain (RFC 3325 §5), headers a
     /// zone's SIP profile strips. Never Via, Route, Max-Forwards or other fields §16.6 edits.
     pub remove_fields: Vec<usize>,
+    /// Names our Record-Route entries give this node instead of the listener's advertised host
+    /// (RFC 3261 §16.6 step 4): a trunk zone's `local_fqdn` on the side facing that trunk.
+    pub record_route_hosts: RecordRouteHosts,
+}
+
+/// Host names for the Record-Route entries of one branch, each `None` for the listener's own.
+/// Teams Direct Routing refuses a call whose Record-Route does not name the SBC FQDN its
+/// certificate carries, so the entry facing a trunk names the trunk zone's `local_fqdn`; when the
+/// two sides want different names the core writes two entries (RFC 5658 §3.3), each one naming
+/// the node as the side it faces knows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordRouteHosts {
+    /// The entry facing this branch's target (downstream).
+    pub callee: Option<String>,
+    /// The entry facing the previous hop (upstream).
+    pub caller: Option<String>,
 }
 
 /// What the core knows about a request when it asks a [`Locator`].

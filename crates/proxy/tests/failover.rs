@@ -28,7 +28,7 @@ struct Serial {
 impl Locator for Serial {
     fn locate(&self, request: &Message, _ctx: &RequestCtx<'_>) -> Result<Vec<Target>, LocateError> {
         let remove_fields = request.headers().filter(|h| h.name == HeaderName::PAssertedIdentity).map(|h| h.index()).collect();
-        let first = TargetOptions { alternates: vec![udp(BOB2)], group: 0, max_forwards: self.max_forwards, remove_fields };
+        let first = TargetOptions { alternates: vec![udp(BOB2)], group: 0, max_forwards: self.max_forwards, remove_fields, ..TargetOptions::default() };
         let second = TargetOptions { group: 1, ..TargetOptions::default() };
         Ok(vec![
             Target { request_uri: None, next_hop: udp(BOB), options: first },

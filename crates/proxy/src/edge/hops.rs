@@ -18,7 +18,7 @@ use causeway_sip::{HeaderName, Message, StatusCode};
 use rand::RngCore;
 
 use crate::api::FlowId;
-use crate::locate::{LocateError, NextHop, Target, TargetOptions};
+use crate::locate::{LocateError, NextHop, RecordRouteHosts, Target, TargetOptions};
 
 /// Where each target of `decision` goes; the trace gains one resolution step per target.
 pub(crate) fn targets(
@@ -34,6 +34,8 @@ pub(crate) fn targets(
     let mut failure = None;
     let mut unanswered = Vec::new();
     let mut group = 0u16;
+    // The name the previous hop knows us by, when it is a trunk (Teams Direct Routing).
+    let caller_fqdn = table.zone(auth.zone()).and_then(|z| z.local_fqdn.clone());
     for zone_targets in groups {
         let before = out.len();
         for zone_target in &zone_targets {
@@ -64,6 +66,10 @@ pub(crate) fn targets(
                 group,
                 max_forwards: Some(zone_target.max_forwards),
                 remove_fields: request.map(|r| removed_fields(r, zone, auth)).unwrap_or_default(),
+                record_route_hosts: RecordRouteHosts {
+                    callee: zone.and_then(|z| z.local_fqdn.clone()),
+                    caller: caller_fqdn.clone(),
+                },
             };
             out.push(Target { request_uri: zone_target.request_uri.clone(), next_hop: *first, options });
         }
