@@ -2,16 +2,19 @@
 //!
 //! The node lends it to the proxy core for every received message
 //! ([`causeway_proxy::Core::handle_inbound_with`]); the core offers it each parsed message
-//! ([`Agent::offer`]) and asks it for registered contacts ([`Agent::contacts`]). Besides that the
+//! ([`Agent::offer`]: what is already the engine's), hands it a new call only after the edge's
+//! gate cleared it ([`Agent::wants_initial`], [`Agent::take_initial`]: zone, digest, call
+//! policy, the gate's verdict with it) and asks it for registered contacts ([`Agent::contacts`]). Besides that the
 //! node calls [`B2bua::handle_timeout`] when [`B2bua::poll_timeout`] says, reports failed sends
 //! with [`B2bua::handle_transport_error`], and after every call drains [`B2bua::poll_transmit`]
 //! into the sockets and [`B2bua::poll_event`] into the store.
 //!
 //! What the engine keeps (the rest goes to the proxy core):
 //! - REGISTER whose Request-URI names a cluster FQDN, the realm or this node;
-//! - a new INVITE from a registered device's flow, or to a cluster FQDN (in the Request-URI or
-//!   the topmost Route that is not this node, flow F2) or a `tel:` URI — unless it is addressed
-//!   to a device's own address of record, which the location service forks to;
+//! - a new INVITE the gate cleared, from a registered device's flow, or to a cluster FQDN (in
+//!   the Request-URI or, from a zone that honours Route headers, the topmost Route that is not
+//!   this node, flow F2) or a `tel:` URI — unless it is addressed to a device's own address of
+//!   record, which the location service forks to;
 //! - requests in its dialogs (Request-URI = one of its Contacts), ACK and CANCEL of its INVITE
 //!   server transactions, and responses to its requests (its Via branch).
 
@@ -21,20 +24,24 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use causeway_callctl::{CallInfo, CallRecord, CdrBuilder, Cluster, DualRingSwitches, SnrCall};
-use causeway_proxy::{Agent, Arrived, NextHop, RequestCtx, Target, Transmit, TransportFailure};
+use causeway_proxy::{Agent, Arrived, Clearance, NextHop, RequestCtx, Resolve, ResolveId, Target, Transmit, TransportFailure};
+use causeway_routing::resolve::DnsAnswer;
+use causeway_routing::HealthSnapshot;
 use causeway_sip::{Message, Method, StatusCode, Uri};
 use causeway_txn::{Event as TxnEvent, TransactionTable, TxnConfig, TxnId};
 use slab::Slab;
 
-use crate::call::start::{decide, unsupported, Now, Source, Start};
+use crate::call::start::{decide, unsupported, Now, Source, Start, ZoneOrigin};
 use crate::call::{parse_token, token, Call, CallKey, Caller, Cx, Side};
 use crate::clock::WallClock;
+use crate::counters::B2buaCounters;
 use crate::config::{B2buaConfig, ConfigError};
 use crate::dialog::{Dialog, Hop};
 use crate::ids::{Ids, BRANCH_PREFIX};
 use crate::local::Locals;
 use crate::net::{Answer, Client, Net, Peer};
 use crate::registrar::{BindingRecord, Flow, Registrar};
+use crate::route::Lookups;
 use crate::zones::Zones;
 
 /// What the node must persist.
@@ -68,6 +75,7 @@ pub struct B2bua {
     /// One entry per call at its next deadline (stale entries are skipped).
     deadlines: BinaryHeap<Reverse<(Instant, CallKey)>>,
     events: VecDeque<Event>,
+    counters: B2buaCounters,
     /// The origin of the new INVITE being handed to the transaction layer.
     pending: Option<Source>,
 }
@@ -107,6 +115,7 @@ impl B2bua {
             transmits: VecDeque::new(),
             clients: HashMap::new(),
             live: HashSet::new(),
+            lookups: Lookups::default(),
         };
         Ok(Self {
             net,
@@ -120,6 +129,7 @@ impl B2bua {
             by_server: HashMap::new(),
             deadlines: BinaryHeap::new(),
             events: VecDeque::new(),
+            counters: B2buaCounters::default(),
             pending: None,
         })
     }
@@ -137,6 +147,12 @@ impl B2bua {
     /// Calls in progress.
     pub fn calls(&self) -> usize {
         self.calls.len()
+    }
+
+    /// What call control did since start, with calls and registrations active at `now`.
+    pub fn counters(&self, now: Instant) -> B2buaCounters {
+        let gauge = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        B2buaCounters { calls_active: gauge(self.calls.len()), registrations_active: gauge(self.registrar.bound(now)), ..self.counters }
     }
 
     /// Takes the bindings the store kept (at start); returns how many are live.
@@ -206,6 +222,30 @@ impl B2bua {
         [self.net.txns.poll_timeout(), calls].into_iter().flatten().min()
     }
 
+    /// The keepalive's latest peer health from the proxy core ([`causeway_proxy::Core::health`]):
+    /// legs through a zone skip peers marked down, as the core's own requests do. The node
+    /// hands it over when a peer's state changes.
+    pub fn set_health(&mut self, health: HealthSnapshot) {
+        self.zones.set_health(health);
+    }
+
+    /// The next DNS lookup a leg waits for (RFC 3263 through a DNS zone, a peer's host name);
+    /// answer it with [`B2bua::handle_resolved`]. Drain after every call, like
+    /// [`B2bua::poll_transmit`].
+    #[must_use]
+    pub fn poll_resolve(&mut self) -> Option<Resolve> {
+        self.net.lookups.poll()
+    }
+
+    /// The answer to a lookup from [`B2bua::poll_resolve`] ([`DnsAnswer::Failed`] when the
+    /// resolver gave up). Unknown ids are ignored.
+    pub fn handle_resolved(&mut self, now: Instant, id: ResolveId, answer: DnsAnswer) {
+        if let Some((key, leg)) = self.net.lookups.finish(id) {
+            self.with_call(now, key, |c, cx| c.on_resolved(cx, leg, id, answer));
+        }
+        self.drain(now);
+    }
+
     /// The next thing to persist.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
@@ -215,14 +255,16 @@ impl B2bua {
     /// Runs `f` on a live call with its context, then drops the call if it is over (writing its
     /// record) or re-queues its next deadline.
     fn with_call(&mut self, now: Instant, key: CallKey, f: impl FnOnce(&mut Call, &mut Cx<'_>)) {
-        let Self { net, calls, registrar, zones, .. } = self;
+        let Self { net, calls, registrar, zones, counters, .. } = self;
         let Some(call) = calls.get_mut(key.index as usize).filter(|c| c.key == key) else { return };
-        let mut cx = Cx { now, net, registrar, zones };
+        let mut cx = Cx { now, counters, net, registrar, zones };
         f(call, &mut cx);
         if call.is_over() {
             let call = self.calls.remove(key.index as usize);
             self.by_server.remove(&call.caller.server);
-            self.events.push_back(Event::CallRecord(Box::new(call.cdr.into_record())));
+            let record = call.cdr.into_record();
+            self.counters.call_ended(&record);
+            self.events.push_back(Event::CallRecord(Box::new(record)));
             return;
         }
         if let Some(at) = call.next_deadline() {
@@ -260,7 +302,8 @@ impl B2bua {
                 TxnEvent::Terminated { txn } => {
                     self.net.live.remove(&txn);
                     if let Some(Client::Invite(key, leg)) = self.net.clients.remove(&txn) {
-                        if let Some(l) = self.calls.get_mut(key.index as usize).filter(|c| c.key == key).and_then(|c| c.leg_mut(leg)) {
+                        let call = self.calls.get_mut(key.index as usize).filter(|c| c.key == key);
+                        if let Some(l) = call.and_then(|c| c.leg_mut(leg)).filter(|l| l.txn == Some(txn)) {
                             l.txn = None;
                         }
                     }
@@ -384,6 +427,7 @@ impl B2bua {
             to_line: line,
             caller: Caller { server: txn, invite: invite.clone(), dialog },
             legs: Vec::new(),
+            waiting: Vec::new(),
             max_forwards: max_forwards.saturating_sub(1).min(70),
             await_ack: None,
             relays: Vec::new(),
@@ -422,7 +466,7 @@ impl B2bua {
     }
 
     /// Whether a new INVITE is call control's, and where it comes from.
-    fn new_call(&self, now: Instant, invite: &Message, arrived: &Arrived<'_>) -> Option<Source> {
+    fn new_call(&self, now: Instant, invite: &Message, arrived: &Arrived<'_>, clearance: Option<&Clearance>) -> Option<Source> {
         let uri = Uri::parse(invite.request_uri_str()?).ok()?;
         let sip = uri.as_sip();
         let uri_names_us = sip.is_some_and(|u| arrived.names_us(u));
@@ -435,8 +479,11 @@ impl B2bua {
             // A device's own address: the location service forks to its contacts.
             return None;
         }
-        // Flow F2: the cloud names the cluster in a Route after this node's own.
-        let routed_to_cluster = invite
+        // Flow F2: the cloud names the cluster in a Route after this node's own — from a zone
+        // that honours Route headers; elsewhere such a Route is not the caller's to set.
+        let honours_route = clearance.is_none_or(Clearance::honours_route_header);
+        let routed_to_cluster = honours_route
+            && invite
             .routes()
             .filter_map(Result::ok)
             .filter_map(|r| r.uri().ok().and_then(|u| u.as_sip().copied()))
@@ -446,7 +493,21 @@ impl B2bua {
         if device.is_none() && !to_cluster && !routed_to_cluster {
             return None;
         }
-        Some(Source { device, zone: self.zones.arrival(arrived), uri_names_us })
+        Some(Source { device, zone: ZoneOrigin::of(clearance), uri_names_us })
+    }
+
+    /// Hands a message that is the engine's to its transaction layer.
+    fn take(&mut self, now: Instant, message: Message, arrived: &Arrived<'_>) {
+        let peer = if message.is_request() {
+            Peer { transport: arrived.transport, local: arrived.local, destination: reply_address(&message, arrived), flow: arrived.flow }
+        } else {
+            Peer { transport: arrived.transport, local: arrived.local, destination: arrived.peer, flow: arrived.flow }
+        };
+        if let Err(rejected) = self.net.txns.handle_message(now, message, arrived.transport, peer) {
+            tracing::debug!(error = %rejected.error, "message refused by the transaction layer");
+        }
+        self.drain(now);
+        self.pending = None;
     }
 }
 
@@ -468,31 +529,25 @@ impl Agent for B2bua {
                     .ok()
                     .and_then(|u| u.as_sip().copied())
                     .is_some_and(|u| arrived.names_us(&u) && u.user().and_then(parse_token).is_some());
-                let new_call = *method == Method::Invite && !ours_txn && message.to_tag().ok().flatten().is_none();
-                if ours_txn || in_dialog {
-                    true
-                } else if new_call {
-                    self.pending = self.new_call(now, &message, arrived);
-                    self.pending.is_some()
-                } else {
-                    false
-                }
+                ours_txn || in_dialog
             }
         };
         if !ours {
             return Some(message);
         }
-        let peer = if message.is_request() {
-            Peer { transport: arrived.transport, local: arrived.local, destination: reply_address(&message, arrived), flow: arrived.flow }
-        } else {
-            Peer { transport: arrived.transport, local: arrived.local, destination: arrived.peer, flow: arrived.flow }
-        };
-        if let Err(rejected) = self.net.txns.handle_message(now, message, arrived.transport, peer) {
-            tracing::debug!(error = %rejected.error, "message refused by the transaction layer");
-        }
-        self.drain(now);
-        self.pending = None;
+        self.take(now, message, arrived);
         None
+    }
+
+    /// A new INVITE is call control's when it comes from a registered device or is addressed
+    /// to a cluster FQDN (see [`B2bua::new_call`]); the core asks only after the gate cleared it.
+    fn wants_initial(&self, now: Instant, request: &Message, arrived: &Arrived<'_>, clearance: Option<&Clearance>) -> bool {
+        request.method() == Some(&Method::Invite) && self.new_call(now, request, arrived, clearance).is_some()
+    }
+
+    fn take_initial(&mut self, now: Instant, request: Message, arrived: &Arrived<'_>, clearance: Option<&Clearance>) {
+        self.pending = self.new_call(now, &request, arrived, clearance);
+        self.take(now, request, arrived);
     }
 
     fn contacts(&self, now: Instant, _request: &Message, ctx: &RequestCtx<'_>) -> Option<Vec<Target>> {

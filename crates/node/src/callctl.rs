@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use causeway_b2bua::{B2bua, B2buaConfig, BindingRecord, Event, FixedClock, RegistrarConfig, Zones};
-use causeway_callctl::Cluster;
+use causeway_callctl::{Cluster, Directory};
+use causeway_policy::digest::credentials::CredentialTable;
 use causeway_proxy::{ListenerConfig, Timers};
 use causeway_routing::RoutingTable;
 use causeway_store::{Binding, BindingStore, CdrStore, DirectoryStore, Received, Store, StoreError};
@@ -96,6 +97,36 @@ impl CallControl {
     }
 }
 
+/// Adds call control's device credentials to the edge's `[[credential]]` table, so that a zone
+/// that checks credentials accepts the devices the registrar knows (one table, one digest
+/// verifier: the gate's). HA1 hashes are bound to their realm (RFC 7616 §3.4.2), so they are
+/// usable only when the directory's realm is the digest realm; a username given in both places
+/// keeps its `[[credential]]`. Returns how many devices were added.
+pub(crate) fn merge_device_credentials(table: &mut CredentialTable, directory: &Directory) -> usize {
+    if directory.realm() != Some(table.realm()) {
+        if directory.devices().any(|(_, d)| d.credentials.is_some()) {
+            tracing::warn!(
+                realm = table.realm(),
+                directory = directory.realm().unwrap_or_default(),
+                "device credentials are for another realm: zones that check credentials do not accept them"
+            );
+        }
+        return 0;
+    }
+    let mut added = 0;
+    for credentials in directory.devices().filter_map(|(_, d)| d.credentials.as_ref()) {
+        if table.contains(&credentials.username) {
+            tracing::warn!(username = %credentials.username, "a [[credential]] and a device share a username: the [[credential]] is used");
+            continue;
+        }
+        for ha1 in &credentials.ha1 {
+            table.insert(&credentials.username, ha1.clone());
+        }
+        added += 1;
+    }
+    added
+}
+
 async fn write_in_order(store: Store, mut writes: mpsc::Receiver<Ordered>) {
     while let Some(write) = writes.recv().await {
         let result = match write {
@@ -133,5 +164,50 @@ fn record_of(b: Binding) -> BindingRecord {
         reg_id: b.reg_id,
         path: b.path,
         received: b.received.map(|r| (r.transport, r.source, r.local)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use causeway_policy::digest::credentials::{Algorithm, CredentialStore, Ha1};
+    use causeway_policy::SourceText;
+
+    const EXAMPLE: &str = include_str!("../../../examples/callctl/ent-pa.toml");
+
+    fn directory() -> Directory {
+        let cluster = Cluster::from_toml_str(SourceText::new("ent-pa.toml", EXAMPLE), &["webex", "pstn-gw", "unity", "teams"]);
+        cluster.unwrap_or_else(|e| panic!("{e}")).directory().clone()
+    }
+
+    #[test]
+    fn device_credentials_join_the_gate_table_in_the_same_realm_only() {
+        let directory = directory();
+        let device = directory.devices().find_map(|(_, d)| d.credentials.clone()).unwrap_or_else(|| panic!("no device credentials"));
+        let mut table = CredentialTable::new("ent-pa.com");
+        let own = Ha1::from_password(Algorithm::Md5, "edge-user", "ent-pa.com", "pw");
+        table.insert("edge-user", own.clone());
+        let devices = directory.devices().filter(|(_, d)| d.credentials.is_some()).count();
+        assert_eq!(merge_device_credentials(&mut table, &directory), devices);
+        for ha1 in &device.ha1 {
+            let found = table.ha1(&device.username, "ent-pa.com", ha1.algorithm());
+            assert!(found.is_some_and(|f| f.ct_eq(ha1)), "{}", device.username);
+        }
+        assert!(table.ha1("edge-user", "ent-pa.com", Algorithm::Md5).is_some_and(|h| h.ct_eq(&own)));
+
+        let mut elsewhere = CredentialTable::new("other.example");
+        assert_eq!(merge_device_credentials(&mut elsewhere, &directory), 0, "HA1s of another realm are useless");
+        assert!(elsewhere.is_empty());
+    }
+
+    #[test]
+    fn a_credential_entry_wins_over_a_device_with_the_same_username() {
+        let directory = directory();
+        let device = directory.devices().find_map(|(_, d)| d.credentials.clone()).unwrap_or_else(|| panic!("no device credentials"));
+        let mut table = CredentialTable::new("ent-pa.com");
+        let own = Ha1::from_password(Algorithm::Md5, &device.username, "ent-pa.com", "edge-password");
+        table.insert(&device.username, own.clone());
+        merge_device_credentials(&mut table, &directory);
+        assert!(table.ha1(&device.username, "ent-pa.com", Algorithm::Md5).is_some_and(|h| h.ct_eq(&own)));
     }
 }

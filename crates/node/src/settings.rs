@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use causeway_proxy::edge::ZoomRepair;
 use causeway_policy::digest::nonce::NonceSecret;
+use causeway_policy::seal::RouteKey;
 use causeway_proxy::{ProxyConfig, SecurityConfig, StaticRoute, StaticRoutes, Timers};
 use causeway_routing::RoutingTable;
 
@@ -109,13 +110,20 @@ impl NodeConfig {
 /// and clients retry a nonce from before a restart without asking the user (`stale=true`).
 fn security(config: &cfg::Config) -> SecurityConfig {
     let settings = &config.security;
+    // One credential table for the gate: `[[credential]]` and call control's devices.
+    let mut credentials = settings.credentials.clone();
+    if let Some(cc) = &config.call_control {
+        let added = crate::callctl::merge_device_credentials(&mut credentials, cc.cluster().directory());
+        tracing::debug!(devices = added, "device credentials accepted by zones that check credentials");
+    }
     SecurityConfig {
         zones: config.routing.table().clone(),
         policy: settings.policy.set().clone(),
         digest: settings.digest.clone(),
-        credentials: Arc::new(settings.credentials.clone()),
+        credentials: Arc::new(credentials),
         flood: Some(settings.flood.clone()),
         nonce_secret: NonceSecret::new(rand::random()),
+        route_key: RouteKey::new(rand::random()),
     }
 }
 

@@ -9,7 +9,7 @@
 //!
 //! Main types: [`PolicySet`] and [`evaluate`] → ([`Verdict`], [`Trace`]); [`digest::DigestAuth`];
 //! [`flood::FloodGuard`]; [`audit::AuditRecord`] and [`audit::PolicyCounters`];
-//! [`ServerHeader`].
+//! [`seal::RouteKey`] (the proxy's Record-Route seal); [`ServerHeader`].
 
 #![warn(missing_docs)]
 
@@ -22,6 +22,7 @@ pub mod flood;
 pub mod input;
 pub mod pattern;
 pub mod rules;
+pub mod seal;
 pub mod security;
 pub mod server_header;
 mod set;

@@ -3,11 +3,18 @@
 //! [`Core::handle_inbound_with`](crate::Core::handle_inbound_with); the core then
 //!
 //! 1. offers the agent every message that parsed, before anything else looks at it
-//!    ([`Agent::offer`]): the agent keeps what is its own (REGISTERs for this node, calls to
-//!    call control, responses to its requests, requests in its dialogs) and hands the rest back;
-//! 2. asks it, before locating an initial request (RFC 3261 §16.5), whether the Request-URI is
-//!    an address of record with registered contacts ([`Agent::contacts`]); those contacts become
-//!    the target set, so the core forks to them in parallel as it forks to any targets.
+//!    ([`Agent::offer`]): the agent keeps what is already its own — responses to its requests,
+//!    ACK and CANCEL of its transactions and retransmissions of requests it took, REGISTERs for
+//!    its registrar (which authenticates them itself), requests in its dialogs — and hands the
+//!    rest back;
+//! 2. runs an initial request (no To tag) through the request phases and the security gate
+//!    exactly as a proxied one — validation, zone, authentication policy with its digest
+//!    challenge, call policy, bans — and only then asks the agent whether it takes it
+//!    ([`Agent::wants_initial`]); if so the agent gets it with the gate's [`Clearance`]
+//!    ([`Agent::take_initial`]), so a call to call control is policed like any other;
+//! 3. asks it, before locating an initial request it did not take (RFC 3261 §16.5), whether the
+//!    Request-URI is an address of record with registered contacts ([`Agent::contacts`]); those
+//!    contacts become the target set, so the core forks to them in parallel as to any targets.
 //!
 //! The agent sends, times and reports through its own `poll_*` calls, which the node drains
 //! beside the core's. The core never depends on the agent's crate.
@@ -21,6 +28,7 @@ use causeway_sip::{Message, Transport};
 use crate::api::FlowId;
 use crate::identity::Identity;
 use crate::locate::{LocateError, Locator, RequestCtx, Target};
+use crate::Clearance;
 
 /// Where a message came from, and how to tell whether a URI names this node.
 #[derive(Clone, Copy)]
@@ -59,8 +67,16 @@ impl std::fmt::Debug for Arrived<'_> {
 
 /// A user agent living beside the proxy core (see the module docs).
 pub trait Agent {
-    /// Takes `message` if it is the agent's (returns `None`), or hands it back for proxying.
+    /// Takes `message` if it is already the agent's (returns `None`), or hands it back. A new
+    /// initial request must be handed back: it goes through the gate first.
     fn offer(&mut self, now: Instant, message: Message, arrived: &Arrived<'_>) -> Option<Message>;
+
+    /// Whether the agent takes `request`, an initial request the gate let through;
+    /// `clearance` is the gate's verdict (`None`: the core runs no security phases).
+    fn wants_initial(&self, now: Instant, request: &Message, arrived: &Arrived<'_>, clearance: Option<&Clearance>) -> bool;
+
+    /// Takes a request [`Agent::wants_initial`] said it takes, with the same clearance.
+    fn take_initial(&mut self, now: Instant, request: Message, arrived: &Arrived<'_>, clearance: Option<&Clearance>);
 
     /// The registered contacts of the address of record an initial request is addressed to,
     /// as targets (Request-URI = contact, next hop = the binding's flow), or `None` when the
@@ -76,6 +92,12 @@ impl Agent for NoAgent {
     fn offer(&mut self, _now: Instant, message: Message, _arrived: &Arrived<'_>) -> Option<Message> {
         Some(message)
     }
+
+    fn wants_initial(&self, _now: Instant, _request: &Message, _arrived: &Arrived<'_>, _clearance: Option<&Clearance>) -> bool {
+        false
+    }
+
+    fn take_initial(&mut self, _now: Instant, _request: Message, _arrived: &Arrived<'_>, _clearance: Option<&Clearance>) {}
 
     fn contacts(&self, _now: Instant, _request: &Message, _ctx: &RequestCtx<'_>) -> Option<Vec<Target>> {
         None

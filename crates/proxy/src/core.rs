@@ -129,8 +129,9 @@ impl<L: Locator> Core<L> {
     }
 
     /// [`Core::handle_inbound`] with `agent` lent for this message: the agent is offered the
-    /// parsed message first, and asked for registered contacts before an initial request is
-    /// located (see [`Agent`]).
+    /// parsed message first (what is already its own), is handed an initial request it takes
+    /// only after the gate cleared it, and is asked for registered contacts before an initial
+    /// request is located (see [`Agent`]).
     pub fn handle_inbound_with(&mut self, now: Instant, inbound: Inbound, agent: &mut dyn Agent) {
         let arrival = Arrival {
             transport: inbound.transport,
@@ -227,7 +228,7 @@ impl<L: Locator> Core<L> {
         self.counters.contexts_alive = self.ctxs.len() as u64;
     }
 
-    fn on_request(&mut self, now: Instant, msg: Message, agent: &dyn Agent) {
+    fn on_request(&mut self, now: Instant, msg: Message, agent: &mut dyn Agent) {
         let Some(method) = msg.method() else { return };
         self.counters.requests_received.add(method);
         match method {
@@ -246,16 +247,23 @@ impl<L: Locator> Core<L> {
                 let Some(arrival) = self.arrival.clone() else { return };
                 let mut gate = self.lend_gate(now);
                 gate.resume(self.lookups.take_clearance());
+                let lent: &dyn Agent = agent;
                 let phases = Phases {
                     identity: &self.identity,
-                    locator: &ContactsFirst { now, agent, locator: &self.locator },
+                    locator: &ContactsFirst { now, agent: lent, locator: &self.locator },
                     ids: &self.ids,
                     record_route: self.config.record_route,
                     health: self.health(),
+                    agent: Some((lent, now)),
                 };
                 let decision = phases.decide(&msg, &arrival, Some(&mut gate));
                 self.return_gate(gate);
                 match decision {
+                    Decision::Agent(clearance) => {
+                        let names = arrival.tls_peer_names.as_deref();
+                        let arrived = Arrived::new(&self.identity, arrival.transport, arrival.local, arrival.peer, arrival.flow, names);
+                        agent.take_initial(now, msg, &arrived, clearance.as_deref());
+                    }
                     Decision::Reply(reply) => self.reply_stateless(&msg, &arrival, &reply),
                     Decision::OptionsOk => self.reply_options(&msg, &arrival),
                     Decision::Drop => self.counters.dropped += 1,

@@ -5,6 +5,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use causeway_policy::seal::RouteKey;
 use causeway_sip::uri::{Host, SipUri};
 use causeway_sip::Transport;
 
@@ -30,19 +31,28 @@ pub(crate) struct Listener {
 impl Listener {
     /// The Record-Route value for this listener (RFC 3261 §16.6 step 4: our URI with `lr`;
     /// the transport is explicit so in-dialog requests come back over the right one),
-    /// written into `out`. A stream listener's entry may carry the connection to reuse.
-    pub(crate) fn write_record_route(&self, flow: Option<FlowId>, out: &mut String) {
+    /// written into `out`. A stream listener's entry may carry the connection to reuse. `host`
+    /// replaces the advertised host (a trunk zone's FQDN, one of this node's domains). With
+    /// `seal` the entry carries the dialog's seal (see [`RrSeal`]).
+    pub(crate) fn write_record_route(&self, host: Option<&str>, flow: Option<FlowId>, seal: Option<&RrSeal<'_>>, out: &mut String) {
         out.push_str("<sip:");
         if let Some(flow) = flow {
             out.push_str(FLOW_USER_PREFIX);
             push_hex(out, flow.0);
             out.push('@');
         }
-        out.push_str(&self.host);
+        out.push_str(host.unwrap_or(&self.host));
         out.push(':');
         push_u16(out, self.port);
         out.push_str(";transport=");
         out.push_str(self.transport.uri_param());
+        if let Some(seal) = seal {
+            out.push(';');
+            out.push_str(SEAL_PARAM);
+            out.push('=');
+            let text = seal.key.seal(seal.call_id, flow.map(|f| f.0));
+            out.extend(text.iter().map(|&b| char::from(b)));
+        }
         out.push_str(";lr>");
     }
 
@@ -88,6 +98,25 @@ pub(crate) fn push_u16(out: &mut String, v: u16) {
         }
     }
     buf.get(i..).unwrap_or_default().iter().for_each(|&b| out.push(char::from(b)));
+}
+
+/// URI parameter of our Record-Route entries that carries the dialog's seal.
+const SEAL_PARAM: &str = "cws";
+
+/// What seals a Record-Route entry: the node's key and the dialog's Call-ID. Only a request whose
+/// Route to us carries the seal of its own Call-ID follows our Record-Route (RFC 3261 §16.12);
+/// a Route naming us without it is anyone's to write, and gets no pass through the gate.
+pub(crate) struct RrSeal<'a> {
+    pub(crate) key: &'a RouteKey,
+    pub(crate) call_id: &'a [u8],
+}
+
+impl RrSeal<'_> {
+    /// Whether `uri` (one of our Record-Route entries, come back as a Route or, after a strict
+    /// router, as the Request-URI) carries this dialog's seal for the flow token it names.
+    pub(crate) fn verifies(&self, uri: &SipUri<'_>) -> bool {
+        uri.params().value(SEAL_PARAM).is_some_and(|presented| self.key.verify(self.call_id, flow_of(uri).map(|f| f.0), presented))
+    }
 }
 
 /// The flow token of one of our Record-Route URIs, if its user part carries one.
@@ -147,13 +176,15 @@ impl Identity {
             .or_else(|| self.listeners.iter().position(|l| l.transport == transport))
     }
 
-    /// True if `host[:port]` names this node: a configured domain (any port), or a
-    /// listener's name or address with its port (`default_port` when none is given).
-    /// Among listeners sharing an address (UDP and TCP on one port), the one running
-    /// `transport` is preferred.
+    /// The listener `host[:port]` names: its name or address with its port (`default_port`
+    /// when none is given), or one of this node's domains with its port (a Record-Route entry
+    /// naming a trunk zone's FQDN). Among listeners sharing an address (UDP and TCP on one
+    /// port), the one running `transport` is preferred.
     fn names(&self, host: &Host<'_>, port: Option<u16>, transport: Transport) -> Option<usize> {
         let port = port.unwrap_or(transport.default_port());
-        let mut found = self.listeners.iter().enumerate().filter(|(_, l)| l.names(host, port));
+        let domain = self.is_domain(host);
+        let mut found =
+            self.listeners.iter().enumerate().filter(|(_, l)| l.names(host, port) || (domain && port == l.port));
         let first = found.next()?;
         std::iter::once(first).chain(found).find(|(_, l)| l.transport == transport).or(Some(first)).map(|(i, _)| i)
     }
@@ -237,7 +268,7 @@ mod tests {
         assert_eq!(udp.as_deref(), Some("SIP/2.0/UDP 127.0.0.1:5070;branch="));
         let mut rr = String::new();
         if let Some(l) = id.listener(2) {
-            l.write_record_route(Some(FlowId(0xab)), &mut rr);
+            l.write_record_route(None, Some(FlowId(0xab)), None, &mut rr);
         }
         assert_eq!(rr, "<sip:cwf-00000000000000ab@edge.example.com:5060;transport=tcp;lr>");
         let uri = sip("sip:cwf-00000000000000ab@edge.example.com:5060;transport=tcp;lr");

@@ -9,6 +9,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Instant;
 
 use causeway_sip::header::via::Via;
 use causeway_sip::uri::{SipUri, Uri};
@@ -20,7 +21,8 @@ use crate::api::FlowId;
 use crate::branch::{Branch, BranchGenerator, BRANCH_PREFIX};
 use crate::context::Peer;
 use crate::core::reply_peer;
-use crate::identity::{flow_of, Identity};
+use crate::agent::{Agent, Arrived};
+use crate::identity::{flow_of, Identity, RrSeal};
 use crate::locate::{direct_next_hop, LocateError, Locator, RequestCtx, Target};
 use crate::security::{Gate, GateOutcome};
 
@@ -63,6 +65,9 @@ pub(crate) enum Decision {
     Forward(ForwardPlan),
     /// Drop it silently (an ACK that fails a check: ACKs get no responses).
     Drop,
+    /// The agent lent to the core takes it (an initial request for call control), with the
+    /// gate's clearance (`None` when no security phases run).
+    Agent(Option<Box<crate::Clearance>>),
     /// Look these names up, then decide again (a DNS zone's RFC 3263 lookups).
     /// The gate's clearance goes with it, so that the request is not checked twice (a digest
     /// response is good once).
@@ -124,6 +129,9 @@ pub(crate) struct Phases<'a, L> {
     pub(crate) record_route: bool,
     /// Peer health for the locator, when the core monitors peers.
     pub(crate) health: Option<&'a causeway_routing::HealthSnapshot>,
+    /// The agent lent to the core and the time, asked about initial requests after the gate
+    /// (`None` on the ACK path).
+    pub(crate) agent: Option<(&'a dyn Agent, Instant)>,
 }
 
 /// Methods that create dialogs and so get Record-Route (RFC 3261 §12.1, RFC 6665 §4.1,
@@ -201,13 +209,22 @@ impl<L: Locator> Phases<'_, L> {
                 None => return refuse(reply_with(StatusCode::BAD_REQUEST, "Route is not a SIP URI")),
             }
         }
+        // With the edge's security phases our Record-Route entries carry the dialog's seal
+        // (identity.rs); a Route naming us counts as our Record-Route only with it.
+        let call_id = msg.call_id().unwrap_or_default().as_bytes();
+        let seal = gate.as_deref().and_then(Gate::route_key).map(|key| RrSeal { key, call_id });
+        let sealed = |u: &SipUri<'_>| seal.as_ref().is_none_or(|s| s.verifies(u));
         let mut uri = request_uri;
         let mut strict_uri = None;
         let ruri_is_our_rr =
             uri.as_sip().is_some_and(|u| self.identity.is_ours(u) && (u.is_loose_router() || flow_of(u).is_some()));
+        let mut via_our_record_route = false;
         if ruri_is_our_rr && !routes.is_empty() {
-            // The previous hop is a strict router (§16.4, §16.12.1.2): our Record-Route value
-            // came back as Request-URI and the real one is the last Route.
+            // §16.4: "If the Request-URI contains a value this proxy previously placed into a
+            // Record-Route header field (see Section 16.6 item 4), the proxy MUST replace the
+            // Request-URI in the request with the last value from the Route header field, and
+            // remove that value from the Route header field" (a strict router, §16.12.1.2).
+            via_our_record_route = uri.as_sip().is_some_and(sealed);
             if let Some(last) = routes.pop() {
                 strict_uri = Some(last.to_string());
                 uri = Uri::Sip(last);
@@ -217,21 +234,28 @@ impl<L: Locator> Phases<'_, L> {
         let mut egress_listener = None;
         let mut flow_hint = None;
         for r in &routes {
+            // §16.4: "If the first value in the Route header field indicates this proxy, the
+            // proxy MUST remove that value from the request."
             let Some(listener) = self.identity.listener_named_by(r) else { break };
             own_routes += 1;
             egress_listener = Some(listener);
-            flow_hint = flow_of(r).filter(|f| Some(*f) != arrival.flow);
+            // A flow token is only taken from an entry we sealed: another's connection is not
+            // anyone's to name.
+            let ours = sealed(r);
+            via_our_record_route |= ours;
+            flow_hint = flow_of(r).filter(|f| ours && Some(*f) != arrival.flow);
         }
-        let next_route = routes.get(own_routes).copied();
-        let strict_next = next_route.filter(|r| !r.is_loose_router()).map(|r| r.to_string());
+        let mut next_route = routes.get(own_routes).copied();
         let uri_is_ours = uri.as_sip().is_some_and(|u| self.identity.is_ours(u));
         if *method == Method::Options && next_route.is_none() && uri_is_ours && uri.as_sip().is_some_and(|u| u.user().is_none()) {
             return Decision::OptionsOk;
         }
         let in_dialog = to_tag.is_some();
         // Authentication and call policy (security/mod.rs) for every request but an ACK or one
-        // that follows our Record-Route inside a dialog.
-        let follows_our_record_route = in_dialog && (own_routes > 0 || strict_uri.is_some());
+        // that follows our sealed Record-Route inside a dialog (§16.12: it was checked when the
+        // dialog was created). A Route naming us without the seal may be forged: such an
+        // in-dialog request is checked like an initial one.
+        let follows_our_record_route = in_dialog && via_our_record_route;
         let clearance = match gate.filter(|_| !is_ack && !follows_our_record_route) {
             None => None,
             Some(gate) => match gate.check(msg, arrival, &uri) {
@@ -241,10 +265,30 @@ impl<L: Locator> Phases<'_, L> {
                 GateOutcome::Drop => return Decision::Drop,
             },
         };
+        if let Some((agent, now)) = self.agent.filter(|_| !in_dialog && !is_ack) {
+            let names = arrival.tls_peer_names.as_deref();
+            let arrived = Arrived::new(self.identity, arrival.transport, arrival.local, arrival.peer, arrival.flow, names);
+            if agent.wants_initial(now, msg, &arrived, clearance.as_deref()) {
+                return Decision::Agent(clearance);
+            }
+        }
+        // A request the gate checked is routed by the edge, not by whatever Route it brought:
+        // a zone that does not honour Route headers (Expressway's "preloaded SIP routes
+        // support" off) loses every Route value beyond ours and is routed by its
+        // Request-URI, the alias call policy saw; one that does has the topmost such Route
+        // matched by the search rules as an alias (flow F2). Either way a preloaded Route is
+        // never a next hop of its own (§16.6 steps 6-7 apply only to sealed in-dialog
+        // requests), so `Route: <sip:edge;lr>, <sip:gateway;lr>` cannot bypass the search.
+        let gated = clearance.is_some();
+        if clearance.as_ref().is_some_and(|c| !c.honours_route_header()) && next_route.is_some() {
+            own_routes = routes.len();
+            next_route = None;
+        }
+        let strict_next = next_route.filter(|r| !r.is_loose_router()).map(|r| r.to_string());
         let fallback = egress_listener.and_then(|i| self.identity.listener(i)).map_or(Transport::Udp, |l| l.transport);
         // §16.6 steps 6-7: a Route, or an in-dialog target given as an address, is the next hop.
         let direct = match (&next_route, uri.as_sip()) {
-            (Some(route), _) => direct_next_hop(route, fallback),
+            (Some(route), _) if !gated => direct_next_hop(route, fallback),
             (None, Some(target)) if in_dialog && !uri_is_ours => direct_next_hop(target, fallback),
             _ => None,
         };

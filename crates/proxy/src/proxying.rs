@@ -13,6 +13,7 @@ use crate::best::BestResponse;
 use crate::context::{ctx_in, Branch, BranchState, Cancel, CancelReason, Candidate, CtxId, Peer, ProxyCtx};
 use crate::core::Core;
 use crate::forward::{forward_request, BranchEdits};
+use crate::identity::RrSeal;
 use crate::locate::{Locator, Target};
 use crate::plan::{Arrival, ForwardPlan};
 
@@ -82,22 +83,31 @@ impl<L: Locator> Core<L> {
         scratch.record_route.clear();
         if plan.record_route {
             // §16.6 step 4: our URI with `lr`; two entries when the request changes listener
-            // (e.g. UDP in, TLS out), the one facing the callee first, so in-dialog requests
-            // from either side reach the listener on their side (RFC 5658 §3.3).
+            // (e.g. UDP in, TLS out) or the two sides know the node by different names (a
+            // trunk's FQDN), the one facing the callee first, so in-dialog requests from either
+            // side reach the listener on their side by the name it knows (RFC 5658 §3.3).
+            let hosts = &target.options.record_route_hosts;
+            let (callee_host, caller_host) = (hosts.callee.as_deref(), hosts.caller.as_deref());
             let inbound = arrival.listener.and_then(|i| self.identity.listener(i).map(|l| (i, l)));
             let inbound_flow = arrival.flow.filter(|_| arrival.transport.is_stream());
             // The entry facing the callee carries the connection the branch goes down when it
             // is one the callee opened (a traversal zone's): in-dialog requests from the caller
             // side reuse it (RFC 5626 §5.3), since nothing can connect to the callee.
             let outbound_flow = target.next_hop.flow.filter(|_| transport.is_stream());
+            // With the edge's security phases every entry carries the dialog's seal (plan.rs).
+            let call_id = ctx.request.call_id().unwrap_or_default().as_bytes();
+            let seal = self.security.as_deref().map(|s| RrSeal { key: s.route_key(), call_id });
+            let seal = seal.as_ref();
             match inbound {
-                Some((i, l)) if i == egress_index => l.write_record_route(inbound_flow, &mut scratch.record_route),
-                Some((_, l)) => {
-                    listener.write_record_route(outbound_flow, &mut scratch.record_route);
-                    scratch.record_route.push_str(", ");
-                    l.write_record_route(inbound_flow, &mut scratch.record_route);
+                Some((i, l)) if i == egress_index && callee_host == caller_host => {
+                    l.write_record_route(caller_host, inbound_flow, seal, &mut scratch.record_route);
                 }
-                None => listener.write_record_route(outbound_flow, &mut scratch.record_route),
+                Some((_, l)) => {
+                    listener.write_record_route(callee_host, outbound_flow, seal, &mut scratch.record_route);
+                    scratch.record_route.push_str(", ");
+                    l.write_record_route(caller_host, inbound_flow, seal, &mut scratch.record_route);
+                }
+                None => listener.write_record_route(callee_host, outbound_flow, seal, &mut scratch.record_route),
             }
         }
         let edits = BranchEdits {

@@ -30,10 +30,11 @@ impl<L: Locator> Core<L> {
             ids: &self.ids,
             record_route: false,
             health: self.health(),
+            agent: None,
         };
         let plan = match phases.decide(request, &arrival, None) {
             Decision::Forward(plan) => plan,
-            Decision::Reply(_) | Decision::OptionsOk | Decision::Drop | Decision::Lookup(..) => {
+            Decision::Reply(_) | Decision::OptionsOk | Decision::Drop | Decision::Lookup(..) | Decision::Agent(_) => {
                 self.counters.dropped += 1;
                 return;
             }

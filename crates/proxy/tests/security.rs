@@ -9,99 +9,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use causeway_policy::digest::credentials::{Algorithm, CredentialTable, Ha1};
-use causeway_policy::digest::nonce::NonceSecret;
-use causeway_policy::digest::DigestConfig;
 use causeway_policy::flood::{FloodConfig, Limit};
 use causeway_policy::{Decider, PolicySet, SourceText};
-use causeway_proxy::SecurityConfig;
-use causeway_routing::RoutingTable;
 use causeway_sip::{HeaderName, Message, StatusCode};
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
+use harness::gate::*;
 use harness::*;
-use causeway_proxy::{NextHop, RouteMatch, StaticRoute, StaticRoutes};
-use causeway_sip::Transport;
-use md5::{Digest, Md5};
 
-const REALM: &str = "ent-pa.com";
-const EPOCH: DateTime<Utc> = DateTime::<Utc>::UNIX_EPOCH;
-/// A caller on the internet: no zone knows it, so it lands in the default zone.
-const MALLORY: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 5)), 5060);
 const OTHER: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 6)), 5060);
-
-fn zones(default_auth: &str) -> Arc<RoutingTable> {
-    let text = format!("[[zone]]\nname = \"default\"\nkind = \"default\"\nauthentication = \"{default_auth}\"\n");
-    Arc::new(causeway_routing::config::load(&text).unwrap_or_else(|e| panic!("zones: {e:?}")))
-}
-
-fn shared_edge() -> Arc<PolicySet> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/policy/shared-edge.toml");
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let set = PolicySet::from_toml_str(SourceText::new("shared-edge.toml", &text), &["default"], |_| unreachable_cpl());
-    Arc::new(set.unwrap_or_else(|e| panic!("{e}")))
-}
-
-fn unreachable_cpl() -> std::io::Result<String> {
-    Err(std::io::Error::other("the rule table names no CPL file"))
-}
-
-fn security(zones: Arc<RoutingTable>, policy: Arc<PolicySet>, flood: FloodConfig) -> SecurityConfig {
-    let mut credentials = CredentialTable::new(REALM);
-    credentials.insert("1000", Ha1::from_password(Algorithm::Md5, "1000", REALM, "1234"));
-    let mut digest = DigestConfig::new(REALM);
-    digest.algorithms = vec![Algorithm::Md5];
-    SecurityConfig {
-        zones,
-        policy,
-        digest: Some(digest),
-        credentials: Arc::new(credentials),
-        flood: Some(flood),
-        nonce_secret: NonceSecret::new([7; 32]),
-    }
-}
-
-fn generous() -> FloodConfig {
-    FloodConfig { requests_per_source: Limit { count: 100_000, window: Duration::from_secs(10) }, ..FloodConfig::default() }
-}
-
-/// A request from `from_host` (Via and Contact) with extra header lines.
-fn req(method: &str, uri: &str, call_id: &str, cseq: u32, peer: SocketAddr, extra: &str) -> String {
-    format!(
-        "{method} {uri} SIP/2.0\n\
-         Via: SIP/2.0/UDP {peer};branch=z9hG4bK-{call_id}-{cseq}\n\
-         Max-Forwards: 70\n\
-         From: <sip:1000@{REALM}>;tag=f-{call_id}\n\
-         To: <{uri}>\n\
-         Call-ID: {call_id}\n\
-         CSeq: {cseq} {method}\n\
-         Contact: <sip:1000@{peer}>\n\
-         {extra}Content-Length: 0\n\n"
-    )
-}
-
-fn md5_hex(s: &str) -> String {
-    hex::encode(Md5::digest(s.as_bytes()))
-}
-
-/// The nonce of a challenge header value.
-fn nonce(challenge: &str) -> String {
-    challenge.split("nonce=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default().to_owned()
-}
-
-/// RFC 7616 §3.4.1 with qop=auth, computed independently of the crates under test.
-fn credentials(user: &str, password: &str, method: &str, uri: &str, nonce: &str, nc: u32) -> String {
-    let ha1 = md5_hex(&format!("{user}:{REALM}:{password}"));
-    let ha2 = md5_hex(&format!("{method}:{uri}"));
-    let response = md5_hex(&format!("{ha1}:{nonce}:{nc:08x}:c0ffee:auth:{ha2}"));
-    format!(
-        "Digest username=\"{user}\", realm=\"{REALM}\", nonce=\"{nonce}\", uri=\"{uri}\", response=\"{response}\", \
-         algorithm=MD5, qop=auth, nc={nc:08x}, cnonce=\"c0ffee\""
-    )
-}
-
-fn status(m: &Message) -> Option<u16> {
-    m.status().map(StatusCode::as_u16)
-}
 
 #[test]
 fn rfc3261_22_3_invite_is_challenged_then_forwarded_with_the_right_credentials() {
@@ -225,11 +140,6 @@ fn password_guessing_bans_the_source_and_the_username_silently() {
     assert_eq!(status_of_one(&mut sim), Some(401));
 }
 
-fn status_of_one(sim: &mut Sim) -> Option<u16> {
-    let (_, m) = sim.one();
-    status(&m)
-}
-
 #[test]
 fn a_flooding_source_is_dropped_unparsed_and_others_are_still_served() {
     let flood = FloodConfig { requests_per_source: Limit { count: 50, window: Duration::from_secs(10) }, ..FloodConfig::default() };
@@ -262,11 +172,6 @@ const TOLL_FRAUD: [(&str, &str, &str); 6] = [
     ("sip:%39011441234567@ent-pa.com", "", "dial-out-prefix"),
 ];
 
-/// An INVITE from the internet with a spoofable From.
-fn internet_invite(uri: &str, call_id: &str, from: &str, extra: &str) -> String {
-    req("INVITE", uri, call_id, 1, MALLORY, extra).replace(&format!("From: <sip:1000@{REALM}>"), &format!("From: <{from}>"))
-}
-
 #[test]
 fn f3_toll_fraud_from_the_default_zone_is_rejected_and_nothing_is_forwarded() {
     let mut sim = Sim::with(config(), everything_to_bob())
@@ -295,27 +200,6 @@ fn f3_toll_fraud_from_the_default_zone_is_rejected_and_nothing_is_forwarded() {
     let counters = &sim.core.counters().security.policy;
     let allowed = counters.get(&Decider::Rule { index: 5, name: "enterprise-domain".into() });
     assert_eq!((allowed.allowed, allowed.rejected), (1, 0));
-}
-
-#[test]
-fn requests_inside_a_dialog_through_us_are_not_checked_again() {
-    let mut sim = Sim::new().with_security(security(zones("check-credentials"), shared_edge(), generous()), EPOCH);
-    // A BYE that follows our Record-Route passes without credentials or policy.
-    let bye = req("BYE", "sip:bob@192.0.2.20:5060", "d1", 2, MALLORY, "Route: <sip:127.0.0.1:5060;transport=udp;lr>\n")
-        .replace("To: <sip:bob@192.0.2.20:5060>", "To: <sip:bob@example.com>;tag=b1");
-    sim.udp(MALLORY, &crlf(&bye));
-    assert_eq!(sim.one().0, BOB);
-    // Without our Route it is checked like any new request.
-    let stray = req("BYE", "sip:bob@192.0.2.20:5060", "d2", 2, MALLORY, "").replace("To: <sip:bob@192.0.2.20:5060>", "To: <sip:bob@example.com>;tag=b1");
-    sim.udp(MALLORY, &crlf(&stray));
-    assert_eq!(status_of_one(&mut sim), Some(407));
-}
-
-fn everything_to_bob() -> StaticRoutes {
-    StaticRoutes::new(vec![StaticRoute {
-        matcher: RouteMatch::Default,
-        next_hop: NextHop { transport: Transport::Udp, address: BOB, flow: None },
-    }])
 }
 
 #[test]

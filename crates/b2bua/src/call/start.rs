@@ -1,18 +1,48 @@
 //! An INVITE for call control: who places it (a registered device, or a zone — anchored on a
 //! user when its identity is one of theirs), what the dial plan does with it, and the fork
-//! plan Single Number Reach runs.
+//! plan Single Number Reach runs. The zone and whether the caller is authenticated are the
+//! proxy core's gate's (`causeway_proxy::Clearance`); call control never classifies again.
 
 use causeway_callctl::{Cluster, ContactSnapshot, Decision, ForkInput, ForkPlan, Origin, Outcome, ZoneCall};
 use causeway_policy::Address;
+use causeway_proxy::Clearance;
+use causeway_routing::IdentityHeaders;
 use causeway_sip::header::addr::NameAddr;
 use causeway_sip::{HeaderName, Message, StatusCode, Uri};
 use chrono::{DateTime, Utc};
 
-use crate::zones::{Arrival, Zones};
+use crate::zones::Zones;
 use causeway_callctl::DualRingSwitches;
 
 /// Option tags a caller may require of us: session timers are passed through (RFC 4028).
 const REQUIRE_UNDERSTOOD: [&str; 1] = ["timer"];
+
+/// The zone a call comes from, as the proxy core's gate established it: one classification,
+/// one authentication (digest included) for proxied requests and calls alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ZoneOrigin {
+    pub(crate) zone: String,
+    /// The zone's authentication policy vouched for the caller (anchoring trusts
+    /// P-Asserted-Identity only then).
+    pub(crate) authenticated: bool,
+    /// P-Asserted-Identity may be believed (RFC 3325 §5: kept only on authenticated requests).
+    pub(crate) asserted_trusted: bool,
+}
+
+impl ZoneOrigin {
+    /// The gate's verdict; without security phases in the core, the default zone and nobody
+    /// vouched for.
+    pub(crate) fn of(clearance: Option<&Clearance>) -> Self {
+        match clearance {
+            Some(c) => Self {
+                zone: c.zone().zone().to_owned(),
+                authenticated: c.authentication().authenticated(),
+                asserted_trusted: c.authentication().identity_headers() == IdentityHeaders::Keep,
+            },
+            None => Self { zone: causeway_routing::DEFAULT_ZONE.to_owned(), authenticated: false, asserted_trusted: false },
+        }
+    }
+}
 
 /// Where a new INVITE came from, as the agent hook saw it.
 #[derive(Debug, Clone)]
@@ -20,7 +50,7 @@ pub(crate) struct Source {
     /// The registered device whose flow it came over, if any.
     pub(crate) device: Option<String>,
     /// Its zone (for calls not from a device).
-    pub(crate) zone: Arrival,
+    pub(crate) zone: ZoneOrigin,
     /// Whether the Request-URI's host names this node (then it is read as a cluster FQDN).
     pub(crate) uri_names_us: bool,
 }
@@ -111,7 +141,13 @@ pub(crate) fn decide(invite: &Message, source: &Source, cluster: &Cluster, at: &
             let Some(from) = invite.from_header().ok().as_ref().and_then(address) else {
                 return Start::Refuse(StatusCode::BAD_REQUEST, "From is not a SIP or tel address".into());
             };
-            let asserted = invite.p_asserted_identities().filter_map(Result::ok).filter_map(|v| address(&v)).collect();
+            // An identity the gate would strip before forwarding is not a claim call control
+            // may anchor on.
+            let asserted = if source.zone.asserted_trusted {
+                invite.p_asserted_identities().filter_map(Result::ok).filter_map(|v| address(&v)).collect()
+            } else {
+                Vec::new()
+            };
             let contact_params = invite
                 .contacts()
                 .next()

@@ -48,7 +48,11 @@ impl Node {
         let mut config = B2buaConfig::new(proxy.listeners.clone());
         tune(&mut config);
         let clock = FixedClock { at: t0, wall: Utc.with_ymd_and_hms(2026, 11, 24, 17, 0, 0).single().unwrap_or_default() };
-        let core = Core::new(proxy, StaticRoutes::default(), 1).unwrap_or_else(|e| panic!("{e}"));
+        let mut core = Core::new(proxy, StaticRoutes::default(), 1).unwrap_or_else(|e| panic!("{e}"));
+        if let Some(table) = zones.shared_table() {
+            // As in the node: the core's gate classifies every call and hands call control its verdict.
+            core = core.with_security(t0, clock.wall, gate(table.clone()));
+        }
         let b2bua = B2bua::new(config, Arc::new(cluster), zones, Box::new(clock), 2, t0).unwrap_or_else(|e| panic!("{e}"));
         Self { core, b2bua, t0, now: t0, events: Vec::new() }
     }
@@ -85,6 +89,24 @@ impl Node {
     /// A UDP message from `peer`.
     pub fn udp(&mut self, peer: &str, text: &str) -> Vec<Transmit> {
         self.deliver(peer, Transport::Udp, None, text)
+    }
+
+    /// The DNS lookups the engine wants done.
+    pub fn lookups(&mut self) -> Vec<causeway_proxy::Resolve> {
+        std::iter::from_fn(|| self.b2bua.poll_resolve()).collect()
+    }
+
+    /// The node's resolver answers lookup `id`.
+    pub fn resolved(&mut self, id: causeway_proxy::ResolveId, answer: causeway_routing::resolve::DnsAnswer) -> Vec<Transmit> {
+        self.b2bua.handle_resolved(self.now, id, answer);
+        self.drain()
+    }
+
+    /// A send to `destination` failed (RFC 3261 §18.4: a transport error).
+    pub fn transport_error(&mut self, transport: Transport, destination: &str) -> Vec<Transmit> {
+        let failure = causeway_proxy::TransportFailure { transport, destination: addr(destination), flow: None };
+        self.b2bua.handle_transport_error(self.now, failure);
+        self.drain()
     }
 
     /// Lets simulated time run for `d`, firing every timer on the way.
@@ -387,4 +409,18 @@ pub fn one(out: &[Transmit], dest: &str, start: &str) -> Message {
 /// Whether anything starting with `start` went to `dest`.
 pub fn sent(out: &[Transmit], dest: &str, start: &str) -> bool {
     to(out, dest).iter().any(|m| String::from_utf8_lossy(m.start_line_bytes()).starts_with(start))
+}
+
+/// The proxy core's security phases over `zones`: classification and each zone's authentication
+/// policy, no call policy, no digest, no flood limits.
+fn gate(zones: Arc<causeway_routing::RoutingTable>) -> causeway_proxy::SecurityConfig {
+    causeway_proxy::SecurityConfig {
+        zones,
+        policy: Arc::new(causeway_policy::PolicySet::off()),
+        digest: None,
+        credentials: Arc::default(),
+        flood: None,
+        nonce_secret: causeway_policy::digest::nonce::NonceSecret::new([3; 32]),
+        route_key: causeway_policy::seal::RouteKey::new([4; 32]),
+    }
 }

@@ -140,6 +140,16 @@ impl CredentialTable {
         entry.push(ha1);
     }
 
+    /// The realm the HA1s were computed for.
+    pub fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    /// Whether `user` has any HA1 here.
+    pub fn contains(&self, user: &str) -> bool {
+        self.users.contains_key(user)
+    }
+
     /// Number of users.
     pub fn len(&self) -> usize {
         self.users.len()

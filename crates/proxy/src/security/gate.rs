@@ -10,6 +10,7 @@ use causeway_policy::cpl::Outcome as CplOutcome;
 use causeway_policy::digest::{credentials_realm, AuthOutcome, ChallengeKind};
 use causeway_policy::flood::Admission;
 use causeway_policy::input::StringFields;
+use causeway_policy::seal::RouteKey;
 use causeway_policy::{evaluate, resume, Address, PolicyInput, Verdict};
 use causeway_routing::{
     address_of, authenticate, name_addr_address, AuthRequirement, AuthStep, Authentication, CredentialCheck, DigestCheck,
@@ -64,6 +65,12 @@ impl Gate {
         (self.security, self.counters)
     }
 
+    /// The key of our Record-Route seals; `None` when no security phases run (then nothing is
+    /// sealed and nothing is checked).
+    pub(crate) fn route_key(&self) -> Option<&RouteKey> {
+        self.security.as_deref().map(Security::route_key)
+    }
+
     /// Checks a request that does not follow our Record-Route; `request_uri` is the one after
     /// RFC 3261 §16.4 (a strict router's Route moved back).
     pub(crate) fn check(&mut self, msg: &Message, arrival: &Arrival, request_uri: &Uri<'_>) -> GateOutcome {
@@ -88,13 +95,16 @@ impl Gate {
                 Err(refused) => return refused,
             },
         };
+        let honours_route_header = security.honours_route_header(&zone);
         if *method == Method::Register {
             // Registrations are authenticated, not call-policed (Expressway: call policy is for calls).
-            return GateOutcome::Cleared(Box::new(Clearance { zone, authentication, policy: None }));
+            return GateOutcome::Cleared(Box::new(Clearance { zone, authentication, policy: None, honours_route_header }));
         }
         let input = policy_input(msg, zone.zone(), &authentication, request_uri, security.wall_time(now));
         match decide(security, &input, counters) {
-            Verdict::Allow(allowed) => GateOutcome::Cleared(Box::new(Clearance { zone, authentication, policy: Some(allowed) })),
+            Verdict::Allow(allowed) => {
+                GateOutcome::Cleared(Box::new(Clearance { zone, authentication, policy: Some(allowed), honours_route_header }))
+            }
             verdict => GateOutcome::Refused(refusal(&input, source, &verdict)),
         }
     }

@@ -32,6 +32,7 @@ use causeway_policy::digest::credentials::CredentialTable;
 use causeway_policy::digest::nonce::NonceSecret;
 use causeway_policy::digest::{DigestAuth, DigestConfig};
 use causeway_policy::flood::{FloodConfig, FloodGuard, FloodStatus};
+use causeway_policy::seal::RouteKey;
 use causeway_policy::{PolicyAllowed, PolicySet};
 use causeway_routing::{Authentication, HealthSnapshot, IdentityHeaders, RoutingTable, ZoneClassified};
 use causeway_sip::{HeaderField, HeaderName, Message};
@@ -61,6 +62,9 @@ pub struct SecurityConfig {
     /// The key of the stateless nonces (32 random bytes, drawn at start-up, or shared by the
     /// nodes of a cluster).
     pub nonce_secret: NonceSecret,
+    /// The key that seals our Record-Route entries (32 random bytes drawn at start-up): only a
+    /// request whose Route carries its dialog's seal passes without the gate.
+    pub route_key: RouteKey,
 }
 
 /// What the security phases established about an initial request: its zone, whether it is
@@ -71,6 +75,7 @@ pub struct Clearance {
     zone: ZoneClassified,
     authentication: Authentication,
     policy: Option<PolicyAllowed>,
+    honours_route_header: bool,
 }
 
 impl Clearance {
@@ -88,6 +93,14 @@ impl Clearance {
     /// `None` for a REGISTER (registrations are authenticated, not call-policed).
     pub fn policy(&self) -> Option<&PolicyAllowed> {
         self.policy.as_ref()
+    }
+
+    /// Whether the zone honours preloaded Route headers (`honor_route_header`, Expressway's
+    /// "preloaded SIP routes support"): then the topmost Route that is not this node is the
+    /// alias search rules match (flow F2); otherwise such Routes are removed and the request is
+    /// routed by its Request-URI.
+    pub fn honours_route_header(&self) -> bool {
+        self.honours_route_header
     }
 
     /// RFC 3325 §5: P-Asserted-Identity and P-Preferred-Identity leave the trust domain only on
@@ -169,11 +182,12 @@ pub(crate) struct Security {
     no_health: HealthSnapshot,
     /// The zone of the message being handled, classified before it was parsed.
     zone: Option<ZoneClassified>,
+    route_key: RouteKey,
 }
 
 impl Security {
     fn new(now: Instant, wall_clock: DateTime<Utc>, config: SecurityConfig) -> Self {
-        let SecurityConfig { zones, policy, digest, credentials, flood, nonce_secret } = config;
+        let SecurityConfig { zones, policy, digest, credentials, flood, nonce_secret, route_key } = config;
         Self {
             zones,
             policy,
@@ -184,7 +198,18 @@ impl Security {
             started: (now, wall_clock),
             no_health: HealthSnapshot::default(),
             zone: None,
+            route_key,
         }
+    }
+
+    /// The key of our Record-Route seals.
+    pub(crate) fn route_key(&self) -> &RouteKey {
+        &self.route_key
+    }
+
+    /// Whether `zone` honours preloaded Route headers (the default zone never does).
+    fn honours_route_header(&self, zone: &ZoneClassified) -> bool {
+        self.zones.zone(zone.zone()).is_some_and(|z| z.honor_route_header)
     }
 
     /// The wall-clock time of `now`.

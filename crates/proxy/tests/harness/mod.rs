@@ -2,6 +2,8 @@
 //! and user agents that write and answer SIP messages as text. No sockets, no sleeps.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod gate;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -105,6 +107,13 @@ impl<L: Locator> Sim<L> {
     /// A UDP datagram from `peer` to the proxy.
     pub fn udp(&mut self, peer: SocketAddr, text: &str) {
         self.deliver(Transport::Udp, PROXY, peer, None, Bytes::from(crlf(text)));
+    }
+
+    /// A UDP datagram from `peer` to the proxy, with `agent` lent to the core.
+    pub fn udp_with(&mut self, peer: SocketAddr, text: &str, agent: &mut dyn causeway_proxy::Agent) {
+        let inbound = Inbound { bytes: Bytes::from(crlf(text)), transport: Transport::Udp, local: PROXY, peer, flow: None, tls_peer_names: None };
+        self.core.handle_inbound_with(self.now, inbound, agent);
+        self.collect();
     }
 
     /// The I/O layer reports a failed send.
