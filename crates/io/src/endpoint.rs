@@ -108,6 +108,10 @@ impl Io {
             match entry {
                 Bound::Udp(port) => {
                     listeners.push(BoundListener { transport: Transport::Udp, local: port.local });
+                    #[cfg(target_os = "linux")]
+                    if let Err(error) = crate::udp_errors::watch(&port, &shared) {
+                        tracing::warn!(local = %port.local, %error, "ICMP errors for UDP sends are not watched");
+                    }
                     udp.push(port);
                 }
                 Bound::Stream(local, socket, acceptor) => {
@@ -246,6 +250,9 @@ impl Io {
                         Some(Event::TransportError(TransportError { transport, destination, flow, kind }))
                     }
                 }
+            }
+            Note::Unreachable { local, destination, kind } => {
+                Some(Event::UdpUnreachable(crate::event::UdpUnreachable { local, destination, kind }))
             }
         }
     }

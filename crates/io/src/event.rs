@@ -79,6 +79,20 @@ pub enum Event {
     /// A connection closed (by the peer, for idleness, for bad framing, or after a [`Event::TransportError`]).
     /// The flow id is no longer valid for sending.
     FlowClosed { flow: FlowId, transport: Transport, peer: SocketAddr },
+    /// An ICMP error (port, host or network unreachable) for a UDP datagram sent to `destination` (Linux): nothing
+    /// serves there, so transactions to it may fail now rather than at Timer B/F (RFC 3261 §17.1.4, §18.4).
+    UdpUnreachable(UdpUnreachable),
+}
+
+/// What [`Event::UdpUnreachable`] carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UdpUnreachable {
+    /// The listener that sent the datagram.
+    pub local: SocketAddr,
+    /// Where it was sent.
+    pub destination: SocketAddr,
+    /// `ConnectionRefused` for a closed port, `HostUnreachable`, `NetworkUnreachable`, ...
+    pub kind: std::io::ErrorKind,
 }
 
 /// A connect, handshake or write failure, with the identity a transaction needs to match it

@@ -21,10 +21,12 @@ mod stream;
 mod table;
 mod tls;
 mod udp;
+#[cfg(target_os = "linux")]
+mod udp_errors;
 
 pub use config::{ClientAuth, ClientCert, ClientConfig, IoConfig, Limits, ListenerConfig, ListenerKind, TlsServerConfig};
 pub use endpoint::{Io, IoStatsHandle};
 pub use error::{BindError, SendError, TlsConfigError, TransportErrorKind};
-pub use event::{BoundListener, Event, FlowId, Inbound, Outbound, TransportError};
+pub use event::{BoundListener, Event, FlowId, Inbound, Outbound, TransportError, UdpUnreachable};
 pub use kept::KeptFlow;
 pub use shared::IoStats;

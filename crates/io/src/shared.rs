@@ -30,6 +30,9 @@ pub(crate) enum Note {
     Opened { flow: FlowId, transport: Transport, peer: SocketAddr, queue: mpsc::Sender<Bytes> },
     /// A connection ended; `error` is set when a connect, handshake or write failed rather than a normal close.
     Closed { flow: FlowId, error: Option<TransportErrorKind> },
+    /// An ICMP error said a datagram the UDP listener `local` sent to `destination` found nothing there
+    /// (`udp_errors.rs`).
+    Unreachable { local: SocketAddr, destination: SocketAddr, kind: std::io::ErrorKind },
 }
 
 pub(crate) struct Shared {

@@ -129,7 +129,7 @@ pub(crate) fn receive(port: &UdpPort, scratch: &mut RecvScratch, counters: &IoCo
     scratch.received.len()
 }
 
-fn to_std(address: &SockaddrStorage) -> Option<SocketAddr> {
+pub(crate) fn to_std(address: &SockaddrStorage) -> Option<SocketAddr> {
     if let Some(v4) = address.as_sockaddr_in() {
         return Some(SocketAddr::V4((*v4).into()));
     }

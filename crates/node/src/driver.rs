@@ -180,10 +180,13 @@ impl Node {
                 tracing::debug!(destination = %e.destination, transport = %e.transport, kind = %e.kind, "transport error");
                 let failure =
                     TransportFailure { transport: e.transport, destination: e.destination, flow: Some(FlowId(e.flow.get())) };
-                self.core.handle_transport_error(now(), failure);
-                if let Some(cc) = &mut self.call_control {
-                    cc.b2bua.handle_transport_error(now(), failure);
-                }
+                self.transport_failed(failure);
+            }
+            // ICMP port/host unreachable for a UDP send: the destination serves nothing, so its transactions fail
+            // now, not at Timer B/F (RFC 3261 §17.1.4, §18.4), and the request fails over (RFC 3263 §4.3).
+            Event::UdpUnreachable(u) => {
+                tracing::debug!(destination = %u.destination, local = %u.local, kind = %u.kind, "ICMP unreachable");
+                self.transport_failed(TransportFailure { transport: causeway_sip::Transport::Udp, destination: u.destination, flow: None });
             }
             Event::FlowClosed { flow, transport, peer } => {
                 tracing::debug!(%flow, %transport, %peer, "connection closed");
@@ -192,6 +195,14 @@ impl Node {
             }
         }
         self.flush();
+    }
+
+    /// A transport failure reported by the I/O layer, for the proxy core and call control alike.
+    fn transport_failed(&mut self, failure: TransportFailure) {
+        self.core.handle_transport_error(now(), failure);
+        if let Some(cc) = &mut self.call_control {
+            cc.b2bua.handle_transport_error(now(), failure);
+        }
     }
 
     /// Sends everything the core has queued. A send that fails at once is a transport error for the core

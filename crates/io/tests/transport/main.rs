@@ -5,3 +5,4 @@ mod kept;
 mod stream;
 mod tls;
 mod udp;
+mod udp_errors;

@@ -1,0 +1,27 @@
+//! ICMP for UDP (Linux): a datagram sent to a closed port comes back as `Event::UdpUnreachable` naming where it
+//! went, without anything else arriving to wake the reader, and datagrams keep arriving afterwards.
+
+use causeway_io::{Event, ListenerConfig, Outbound, UdpUnreachable};
+use causeway_sip::Transport;
+
+use crate::common::{addr, bind, config, localhost, next_event, next_message, options};
+
+#[tokio::test]
+async fn rfc3261_18_4_icmp_port_unreachable_is_reported_with_its_destination() {
+    let mut edge = bind(config(vec![ListenerConfig::udp(localhost())]));
+    let edge_addr = addr(&edge, Transport::Udp);
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).expect("a free port");
+    edge.send(Outbound::new(options("icmp1", Transport::Udp, 0), Transport::Udp, closed)).expect("send");
+    match next_event(&mut edge).await {
+        Event::UdpUnreachable(u) => {
+            assert_eq!(u, UdpUnreachable { local: edge_addr, destination: closed, kind: std::io::ErrorKind::ConnectionRefused });
+        }
+        other => panic!("expected ICMP port unreachable, got {other:?}"),
+    }
+
+    // The receive path still works: the error the kernel also holds for the next read is absorbed.
+    let mut alice = bind(config(vec![ListenerConfig::udp(localhost())]));
+    let request = options("icmp2", Transport::Udp, 0);
+    alice.send(Outbound::new(request.clone(), Transport::Udp, edge_addr)).expect("send");
+    assert_eq!(next_message(&mut edge).await.bytes, request);
+}
