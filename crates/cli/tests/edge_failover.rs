@@ -1,8 +1,9 @@
 //! Failover with real peers (RFC 3263 §4.3 and the search rule's `continue`). The US zone has two peers: the
 //! first is down (TCP, connection refused), the second is up but answers 503; each makes the node try the next
 //! hop, and when the zone has none left the rule's `continue` hands the call to the EMEA zone, whose SIPp UAS
-//! answers. A second test loses the first peer silently (UDP into nothing): the node moves on when Timer B
-//! fires (64·T1, with T1 = 50 ms here).
+//! answers. A second test loses the first peer silently (a UDP socket that never reads): the node moves on when
+//! Timer B fires (64·T1, with T1 = 50 ms here). A third sends the first try to a closed UDP port: the ICMP port
+//! unreachable moves the call on at once, long before Timer B (RFC 3261 §18.4).
 
 mod edge_support;
 mod support;
@@ -95,6 +96,8 @@ target = "cucm-emea"
 fn rfc3263_4_3_a_silent_peer_is_left_when_timer_b_fires() {
     let dir = temp_dir();
     let (silent, second) = (free_port(), free_port());
+    // Bound but never read: no ICMP comes back, the INVITE just goes unanswered.
+    let _silent = std::net::UdpSocket::bind(("127.0.0.5", silent)).unwrap_or_else(|e| panic!("bind the silent peer: {e}"));
     let mut answer =
         Sipp::new("uas-second", dir.path(), "uas-answer.xml", SippTransport::Udp, second, 1, LIMIT).on(loopback(6)).spawn_uas();
     let routing = format!(
@@ -133,6 +136,52 @@ target = "cucm"
     uac.assert_all_succeeded(1);
     // Timer B is 64·T1 = 3.2 s: the second peer is reached only after it.
     assert!(started.elapsed() >= Duration::from_millis(3200), "reached the second peer after {:?}", started.elapsed());
+    answer.finish(Duration::from_secs(10)).assert_all_succeeded(1);
+    node.assert_alive();
+}
+
+#[test]
+fn rfc3261_18_4_a_closed_udp_port_fails_over_on_the_icmp_error_not_timer_b() {
+    let dir = temp_dir();
+    let (closed, second) = (free_port(), free_port());
+    let mut answer =
+        Sipp::new("uas-second", dir.path(), "uas-answer.xml", SippTransport::Udp, second, 1, LIMIT).on(loopback(8)).spawn_uas();
+    // Default timers: Timer B is 64·T1 = 32 s.
+    let routing = format!(
+        r#"
+[[zone]]
+name = "cucm"
+kind = "neighbor"
+keepalive = {{ enabled = false }}
+# Nothing is bound here: the kernel answers the INVITE with ICMP port unreachable.
+[[zone.peer]]
+address = "127.0.0.7:{closed}"
+transport = "udp"
+priority = 1
+[[zone.peer]]
+address = "127.0.0.8:{second}"
+transport = "udp"
+priority = 2
+
+[[search_rule]]
+name = "enterprise"
+pattern_type = "suffix"
+pattern = "@ent-pa.com"
+on_match = "stop"
+target = "cucm"
+"#
+    );
+    let mut node = start_node(dir.path(), free_port(), None, &routing);
+    let started = std::time::Instant::now();
+    let uac = dial(dir.path(), node.addr());
+    let elapsed = started.elapsed();
+    if uac.status.and_then(|s| s.code()) != Some(0) {
+        panic!("the call did not get through\n{}\n{}", uac.report, node.process.log_tail());
+    }
+    uac.assert_all_succeeded(1);
+    // A generous bound, not a benchmark: the whole call (SIPp's default 0 s pause) well inside Timer B's 32 s.
+    assert!(elapsed < Duration::from_secs(8), "the call took {elapsed:?}: failover waited for a timer\n{}", node.process.log_tail());
+    assert_eq!(invites_received(dir.path(), "uas-second"), ["sip:bob@ent-pa.com"], "the second peer got the call once");
     answer.finish(Duration::from_secs(10)).assert_all_succeeded(1);
     node.assert_alive();
 }
