@@ -54,7 +54,7 @@ fn f3_toll_fraud_is_rejected_and_the_pstn_gateway_receives_nothing() {
     let dir = temp_dir();
     let (gw_port, pbx_port) = (free_port(), free_port());
     let mut gateway = Sipp::new("pstn-gw", dir.path(), "uas-answer.xml", SippTransport::Udp, gw_port, 1, LIMIT).spawn_uas();
-    let mut pbx = Sipp::new("pbx", dir.path(), "uas-busy.xml", SippTransport::Udp, pbx_port, 1, LIMIT).spawn_uas();
+    let mut pbx = Sipp::new("pbx", dir.path(), "uas-busy.xml", SippTransport::Udp, pbx_port, 2, LIMIT).spawn_uas();
     let policy = std::fs::read_to_string(repo_root().join("examples/policy/shared-edge.toml")).unwrap_or_else(|e| panic!("{e}"));
     let routing = format!(
         "[[zone]]\nname = \"default\"\nkind = \"default\"\nauthentication = \"do-not-check\"\n\n\
@@ -74,6 +74,8 @@ fn f3_toll_fraud_is_rejected_and_the_pstn_gateway_receives_nothing() {
     let mallory = "sip:mallory@203.0.113.5";
     let gateway_uri = format!("sip:9011441234567@127.0.0.1:{gw_port}");
     let gateway_route = format!("Route: <sip:127.0.0.1:{gw_port};lr>\r\n");
+    let edge_route = format!("<sip:{};lr>", edge.addr());
+    let forged_dialog = format!("Route: {edge_route}\r\nX-Forged: in-dialog\r\n");
     // (Request-URI, From, extra headers, the shared-edge rule that must stop it)
     let attempts = [
         ("sip:9011441234567@ent-pa.com", mallory, String::new(), "dial-out-prefix"),
@@ -86,22 +88,35 @@ fn f3_toll_fraud_is_rejected_and_the_pstn_gateway_receives_nothing() {
         ("sip:alice@ent-pa.com", "sip:bob@ent-pa.call.webex.com", String::new(), "spoofed-cloud-domain"),
         // A Route straight at the gateway does not get around call policy.
         (gateway_uri.as_str(), mallory, gateway_route.clone(), "dial-out-prefix"),
+        // A forged "in-dialog" request (To tag) naming the edge in a Route without the edge's seal is
+        // checked like a new call (RFC 3261 §16.12: only our own sealed Record-Route skips the gate).
+        (gateway_uri.as_str(), mallory, forged_dialog.clone(), "dial-out-prefix"),
     ];
     for (i, (uri, from, extra, _)) in attempts.iter().enumerate() {
         let call = format!("t{i}");
-        socket.send_to(invite(local, uri, from, &call, extra).as_bytes(), edge.addr()).unwrap_or_else(|e| panic!("send: {e}"));
+        let mut text = invite(local, uri, from, &call, extra);
+        if extra.contains("X-Forged") {
+            text = text.replacen(&format!("To: <{uri}>"), &format!("To: <{uri}>;tag=forged"), 1);
+        }
+        socket.send_to(text.as_bytes(), edge.addr()).unwrap_or_else(|e| panic!("send: {e}"));
         assert_eq!(final_status(&socket, &call), Some(403), "{uri} from {from} {extra}");
     }
     // The control: a business-to-business call to the enterprise is routed (and the PBX user is busy).
     socket.send_to(invite(local, "sip:alice@ent-pa.com", "sip:partner@partner.example", "b2b", "").as_bytes(), edge.addr())
         .unwrap_or_else(|e| panic!("send: {e}"));
     assert_eq!(final_status(&socket, "b2b"), Some(486), "the allowed call reached the PBX");
+    // An allowed destination with a preloaded Route at the gateway behind the edge's own: the default zone
+    // does not honour Route headers, so the Route is dropped and the call is routed by its Request-URI.
+    let preloaded = format!("Route: {edge_route}, <sip:127.0.0.1:{gw_port};lr>\r\n");
+    socket.send_to(invite(local, "sip:alice@ent-pa.com", "sip:partner@partner.example", "pre", &preloaded).as_bytes(), edge.addr())
+        .unwrap_or_else(|e| panic!("send: {e}"));
+    assert_eq!(final_status(&socket, "pre"), Some(486), "routed to the PBX by the search rules, not to the Route");
 
     assert_eq!(gateway.finish(Duration::from_secs(2)).counter("IncomingCall(C)"), 0, "the PSTN gateway received nothing");
-    assert_eq!(pbx.finish(Duration::from_secs(5)).counter("IncomingCall(C)"), 1, "only the allowed call reached the PBX");
+    assert_eq!(pbx.finish(Duration::from_secs(5)).counter("IncomingCall(C)"), 2, "only the allowed calls reached the PBX");
     let report = edge.stop();
     assert_eq!(report.count("responses_sent", "403"), attempts.len() as u64, "{}", report.text);
-    assert_eq!(report.count("requests_sent", "INVITE"), 1, "one INVITE forwarded: the allowed one\n{}", report.text);
+    assert_eq!(report.count("requests_sent", "INVITE"), 2, "two INVITEs forwarded: the allowed ones\n{}", report.text);
     let audit = report.audit();
     assert_eq!(audit.len(), attempts.len(), "one audit line per rejected call: {audit:#?}");
     for ((uri, _, _, rule), line) in attempts.iter().zip(&audit) {
@@ -109,9 +124,9 @@ fn f3_toll_fraud_is_rejected_and_the_pstn_gateway_receives_nothing() {
             assert!(line.contains(field), "{uri}: {field} missing in {line}");
         }
     }
-    for (rule, rejected) in [("dial-out-prefix", 4), ("e164-and-dial-strings", 2), ("spoofed-enterprise-domain", 2), ("spoofed-cloud-domain", 1)] {
+    for (rule, rejected) in [("dial-out-prefix", 5), ("e164-and-dial-strings", 2), ("spoofed-enterprise-domain", 2), ("spoofed-cloud-domain", 1)] {
         let counted = report.text.contains(&format!("\"{rule}\": allowed=0 rejected={rejected} "));
         assert!(counted, "rule {rule} counted {rejected} rejections\n{}", report.text);
     }
-    assert!(report.text.contains("\"enterprise-domain\": allowed=1 rejected=0 "), "{}", report.text);
+    assert!(report.text.contains("\"enterprise-domain\": allowed=2 rejected=0 "), "{}", report.text);
 }
