@@ -46,6 +46,11 @@ impl Ids {
         self.hex(1, "")
     }
 
+    /// The generator itself (RFC 2782 ordering of next hops).
+    pub(crate) fn rng(&mut self) -> &mut StdRng {
+        &mut self.rng
+    }
+
     /// Key material (the digest nonce secret).
     pub(crate) fn key(&mut self) -> [u8; 32] {
         let mut key = [0u8; 32];

@@ -14,7 +14,7 @@
 //! [`WallClock`]), and what must be persisted leaves as [`Event`]s the node writes to the store.
 //!
 //! Main types: [`B2bua`] (`offer` via the agent hook, `handle_timeout`, `poll_transmit`,
-//! `poll_timeout`, `poll_event`), [`B2buaConfig`], [`Registrar`], [`BindingRecord`], [`Zones`]
+//! `poll_timeout`, `poll_event`, `poll_resolve`, `counters`), [`B2buaConfig`], [`B2buaCounters`], [`Registrar`], [`BindingRecord`], [`Zones`]
 //! (what edge routing tells call control), [`Event`] (bindings, CDRs, dual-ringing switches to
 //! persist).
 #![forbid(unsafe_code)]
@@ -23,16 +23,19 @@
 mod call;
 mod clock;
 mod config;
+mod counters;
 mod dialog;
 mod engine;
 mod ids;
 mod local;
 mod net;
 pub mod registrar;
+mod route;
 mod zones;
 
 pub use clock::{FixedClock, WallClock};
 pub use config::{B2buaConfig, ConfigError, RegistrarConfig};
+pub use counters::B2buaCounters;
 pub use engine::{B2bua, Event};
 pub use registrar::{BindingRecord, Flow, Registrar};
 pub use zones::Zones;

@@ -18,6 +18,7 @@ use crate::config::B2buaConfig;
 use crate::dialog::Hop;
 use crate::ids::Ids;
 use crate::local::{Local, Locals};
+use crate::route::Lookups;
 
 /// Where a transaction sends: the `P` of the transaction table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +74,8 @@ pub(crate) struct Net {
     pub(crate) clients: HashMap<TxnId, Client>,
     /// Every live transaction, for matching transport failures.
     pub(crate) live: HashSet<TxnId>,
+    /// DNS lookups legs wait for.
+    pub(crate) lookups: Lookups,
 }
 
 impl Net {

@@ -144,6 +144,8 @@ fn answer_too_soon_is_a_voicemail_pickup_released_while_the_desk_rings_on() {
     // The desk answers later and wins.
     let out = node.udp(BOB_DESK, &reply(&desk_invite, 200, "desk", BOB_DESK, Some(&sdp("bob", 5000))));
     assert_eq!(one(&out, ALICE_DESK, "SIP/2.0 200").body(), sdp("bob", 5000).as_bytes());
+    let c = node.b2bua.counters(node.now);
+    assert_eq!((c.calls_active, c.legs_placed, c.legs_answered_too_soon, c.legs_cancelled), (1, 2, 1, 0));
 }
 
 #[test]
@@ -203,6 +205,9 @@ fn no_answer_forwards_to_voicemail_when_the_line_timer_runs_out() {
         causes,
         [Some(EndCause::Cancelled(CancelReason::NoAnswer)), Some(EndCause::Cancelled(CancelReason::AnswerTooLate)), Some(EndCause::CallerHungUp)]
     );
+    let c = node.b2bua.counters(node.now);
+    assert_eq!((c.calls_active, c.calls_answered, c.call_records, c.registrations_active), (0, 1, 1, 2));
+    assert_eq!((c.legs_placed, c.legs_cancelled, c.legs_answered_too_late, c.legs_answered_too_soon), (3, 2, 1, 0));
 }
 
 #[test]
@@ -221,12 +226,17 @@ fn busy_desk_with_cloud_not_yet_ringing_forwards_busy_after_the_cloud_fails_too(
 #[test]
 fn caller_cancel_cancels_every_leg_without_completed_elsewhere_and_gets_487() {
     let mut node = node();
-    let (mut alice, _desk_invite, _cloud_invite) = ringing_desk_and_cloud(&mut node, "cxl");
+    let (mut alice, desk_invite, cloud_invite) = ringing_desk_and_cloud(&mut node, "cxl");
     let out = node.udp(ALICE_DESK, &alice.request("CANCEL", "", None));
     assert!(sent(&out, ALICE_DESK, "SIP/2.0 200") && sent(&out, ALICE_DESK, "SIP/2.0 487"), "{}", dump(&out));
     for leg in [BOB_DESK, CLOUD] {
         assert_eq!(reason(&one(&out, leg, "CANCEL")), None, "{leg}");
     }
+    for (leg, invite) in [(BOB_DESK, &desk_invite), (CLOUD, &cloud_invite)] {
+        node.udp(leg, &reply(invite, 487, "x", leg, None));
+    }
+    let c = node.b2bua.counters(node.now);
+    assert_eq!((c.calls_active, c.calls_cancelled, c.calls_answered, c.legs_cancelled, c.call_records), (0, 1, 0, 2, 1));
 }
 
 /// Alice calls 1002 and the desk answers; returns Alice's and the desk's dialogs.

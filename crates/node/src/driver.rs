@@ -43,6 +43,8 @@ pub struct Node {
     dns: Dns,
     /// The registrar and call control, lent to the core for each message, when configured.
     call_control: Option<CallControl>,
+    /// Call control's DNS lookups in flight (its legs through DNS zones), on a resolver of their own.
+    call_dns: Dns,
 }
 
 impl Node {
@@ -87,7 +89,10 @@ impl Node {
             core.monitor_peers(now(), table);
         }
         let (stats, _) = watch::channel(CoreStats::default());
-        Ok(Self { io, core, stats, dns, call_control })
+        let call_dns = Dns::new(&config.dns);
+        let mut node = Self { io, core, stats, dns, call_control, call_dns };
+        node.share_health();
+        Ok(node)
     }
 
     /// Keeps the registrar's bindings, the dual-ringing switches and the CDRs in `store`, after
@@ -142,7 +147,17 @@ impl Node {
                     self.core.handle_resolved(now(), id, answer);
                     self.flush();
                 }
-                _ = publish.tick() => self.publish(),
+                (id, answer) = self.call_dns.recv() => {
+                    if let Some(cc) = &mut self.call_control {
+                        cc.b2bua.handle_resolved(now(), id, answer);
+                    }
+                    self.flush();
+                }
+                _ = publish.tick() => {
+                    self.publish();
+                    // Peer addresses and traversal connections change without a state change.
+                    self.share_health();
+                }
             }
             let agent = self.call_control.as_mut().and_then(|cc| cc.b2bua.poll_timeout());
             let next = [self.core.poll_timeout(), agent].into_iter().flatten().min();
@@ -229,6 +244,9 @@ impl Node {
                 }
             }
         }
+        if std::iter::from_fn(|| self.core.poll_peer_change()).count() > 0 {
+            self.share_health();
+        }
         let Some(cc) = &mut self.call_control else { return };
         while let Some(transmit) = cc.b2bua.poll_transmit() {
             let failure = TransportFailure { transport: transmit.transport, destination: transmit.destination, flow: transmit.flow };
@@ -240,7 +258,19 @@ impl Node {
                 }
             }
         }
+        // After the sends: a failed send may have sent a leg to its next hop, which needs DNS.
+        while let Some(resolve) = cc.b2bua.poll_resolve() {
+            self.call_dns.start(resolve);
+        }
         cc.persist();
+    }
+
+    /// Call control's legs leave through zones as the core's requests do: it gets the core's
+    /// peer health (keepalive states, peer addresses, traversal connections).
+    fn share_health(&mut self) {
+        if let (Some(cc), Some(health)) = (&mut self.call_control, self.core.health()) {
+            cc.b2bua.set_health(health.clone());
+        }
     }
 
     fn publish(&self) {

@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use causeway_callctl::{Action, Event, LegId, LegTarget};
+use causeway_callctl::{Action, Event, LegId};
 use causeway_sip::build::cancel_for;
 use causeway_sip::{Message, Method, StatusCode};
 
-use super::{body_of, passed_on, session_expires, token, AwaitAck, Call, Cx, Leg, Session, Side, PASSED_ON_REQUESTS, PASSED_ON_RESPONSES};
-use crate::dialog::{record_route, Dialog, Hop};
+use super::{body_of, passed_on, session_expires, AwaitAck, Call, Cx, Leg, Session, Side, PASSED_ON_RESPONSES};
+use crate::dialog::record_route;
 use crate::net::{Answer, Client};
 
 /// `"Name" <sip:user@host>`: a display name quoted with `"` and `\` escaped (RFC 3261 §25.1).
@@ -24,6 +24,7 @@ impl Call {
     /// Carries out every action the state machine has queued (and those its reactions queue).
     pub(crate) fn drive(&mut self, cx: &mut Cx<'_>) {
         while let Some(action) = self.snr.poll_action() {
+            cx.counters.action(&action);
             match action {
                 Action::StartLeg { leg, target, .. } => self.start_leg(cx, leg, &target),
                 Action::CancelLeg { leg, reason } => self.cancel_leg(cx, leg, reason.reason_header()),
@@ -51,93 +52,10 @@ impl Call {
         self.drive(cx);
     }
 
-    /// Where a leg goes and what its Request-URI and To are; `None`: it cannot be placed.
-    fn route_leg(&self, cx: &Cx<'_>, target: &LegTarget) -> Option<(Hop, String, String)> {
-        match target {
-            LegTarget::Contact { contact } => {
-                let flow = cx.registrar.flow_of(contact, cx.now)?;
-                let hop = Hop { transport: flow.transport, destination: flow.source, flow: flow.flow, local: flow.local };
-                let to = match &self.to_line {
-                    Some(dn) => format!("<sip:{dn}@{}>", self.domain),
-                    None => format!("<{contact}>"),
-                };
-                Some((hop, contact.clone(), to))
-            }
-            LegTarget::Zone { zone, destination } => {
-                let Some(next) = cx.zones.next_hops(zone).into_iter().next() else {
-                    tracing::warn!(%zone, "zone has no peer with an IP address: leg not placed");
-                    return None;
-                };
-                let local = cx.net.locals.egress(next.transport, None)?.local;
-                let hop = Hop { transport: next.transport, destination: next.address, flow: None, local };
-                let uri = if destination.starts_with("sip:") || destination.starts_with("sips:") {
-                    destination.clone()
-                } else {
-                    format!("sip:{destination}@{}", next.address)
-                };
-                let to = format!("<{uri}>");
-                Some((hop, uri, to))
-            }
-        }
-    }
-
-    fn start_leg(&mut self, cx: &mut Cx<'_>, id: LegId, target: &LegTarget) {
-        let Some((hop, uri, to)) = self.route_leg(cx, target) else {
-            let status = match target {
-                LegTarget::Contact { .. } => 480,
-                LegTarget::Zone { .. } => 503,
-            };
-            self.tell(cx, Event::Failed { leg: id, status, reason: None });
-            return;
-        };
-        let Some(local) = cx.net.local_for(&hop) else {
-            self.tell(cx, Event::Failed { leg: id, status: 503, reason: None });
-            return;
-        };
-        let contact = local.uri(Some(&token(self.key, Side::Leg(id))));
-        let from_uri = match (&self.calling.number, &self.calling.uri) {
-            (Some(number), _) => format!("sip:{number}@{}", self.domain),
-            (None, Some(uri)) => format!("sip:{uri}"),
-            (None, None) => "sip:anonymous@anonymous.invalid".to_owned(),
-        };
-        let tag = cx.net.ids.tag();
-        let from = format!("{};tag={tag}", name_addr(self.calling.display_name.as_deref(), &from_uri));
-        let call_id = cx.net.ids.call_id();
-        let mut dialog = Dialog::uac(call_id, from, to, uri, contact, self.max_forwards, hop);
-        let mut extra = passed_on(&self.caller.invite, &PASSED_ON_REQUESTS);
-        if let Some(uri) = &self.calling.uri {
-            // RFC 3325: the identity call control vouches for (anchored calls: the user's).
-            extra.push(("P-Asserted-Identity", name_addr(self.calling.display_name.as_deref(), &format!("sip:{uri}"))));
-        }
-        if let Some(server) = &cx.net.config.server {
-            extra.push(("User-Agent", server.clone()));
-        }
-        let body = body_of(&self.caller.invite);
-        let extra: Vec<(&str, &str)> = extra.iter().map(|(n, v)| (*n, v.as_str())).collect();
-        let sent = cx.net.send_request(cx.now, hop, &Method::Invite, Client::Invite(self.key, id), |via| {
-            dialog.request(Method::Invite, via, Some(1), &extra, body.as_ref().map(|(ct, b)| (ct.as_str(), &b[..])))
-        });
-        let Some((txn, invite)) = sent else {
-            self.tell(cx, Event::Failed { leg: id, status: 503, reason: None });
-            return;
-        };
-        self.legs.push(Leg {
-            id,
-            dialog,
-            invite,
-            txn: Some(txn),
-            provisional: false,
-            cancel_pending: None,
-            cancel_sent: false,
-            deadline: Some(cx.now + cx.net.config.timers.timer_c),
-            last_provisional: None,
-            answer: None,
-            ack: None,
-            reported: false,
-        });
-    }
-
     fn cancel_leg(&mut self, cx: &mut Cx<'_>, id: LegId, reason: Option<&'static str>) {
+        if self.abandon_lookup(cx, id) {
+            return;
+        }
         let Some(leg) = self.leg_mut(id) else { return };
         if leg.txn.is_none() || leg.cancel_sent {
             return;

@@ -1,7 +1,7 @@
 //! What a leg's INVITE transaction reports, turned into SnrCall events: provisionals (ringing,
 //! early media; Timer C restarts, a pending CANCEL goes out), the 2xx (the leg's dialog is
 //! confirmed; retransmissions get our ACK again), failures (final errors, Timer B's 408, a
-//! transport error's 503).
+//! transport error's 503; on 408/503 a leg through a zone tries its next hop first).
 
 use causeway_callctl::{Event, LegId};
 use causeway_sip::{Message, Method, StatusCode};
@@ -58,22 +58,25 @@ impl Call {
             self.tell(cx, Event::Answered { leg: id });
         } else {
             leg.deadline = None;
-            if leg.reported {
+            if leg.reported || self.fail_over(cx, id, status) {
                 return;
             }
+            let Some(leg) = self.leg_mut(id) else { return };
             leg.reported = true;
             let reason = response.header(causeway_sip::HeaderName::Reason).map(|h| String::from_utf8_lossy(h.value).into_owned());
             self.tell(cx, Event::Failed { leg: id, status: status.as_u16(), reason });
         }
     }
 
-    /// Leg `id`'s INVITE transaction gave up: Timer B (408) or a transport error (503).
+    /// Leg `id`'s INVITE transaction gave up: Timer B (408) or a transport error (503). A
+    /// leg through a zone tries its next hop first (RFC 3263 §4.3).
     pub(crate) fn on_leg_failure(&mut self, cx: &mut Cx<'_>, id: LegId, status: StatusCode) {
         let Some(leg) = self.leg_mut(id) else { return };
         leg.deadline = None;
-        if leg.reported {
+        if leg.reported || self.fail_over(cx, id, status) {
             return;
         }
+        let Some(leg) = self.leg_mut(id) else { return };
         leg.reported = true;
         self.tell(cx, Event::Failed { leg: id, status: status.as_u16(), reason: None });
     }

@@ -3,7 +3,9 @@
 //! from its events.
 //!
 //! - [`start`]: an INVITE becomes a call (origin, dial plan, fork plan) or a refusal;
-//! - [`actions`]: SnrCall's actions become SIP (leg INVITEs, CANCELs with RFC 3326 Reason,
+//! - [`place`]: a leg's INVITE to a registered contact or through a zone (next hops, DNS,
+//!   failover to the next hop, RFC 3263 §4.3);
+//! - [`actions`]: SnrCall's actions become SIP (CANCELs with RFC 3326 Reason,
 //!   provisional and final responses to the caller, ACK + BYE of released legs);
 //! - [`legs`]: what the legs answer becomes SnrCall events;
 //! - [`indialog`]: BYE, ACK and requests inside the dialogs, relayed to the other side
@@ -14,6 +16,7 @@
 pub(crate) mod actions;
 pub(crate) mod indialog;
 pub(crate) mod legs;
+pub(crate) mod place;
 pub(crate) mod start;
 pub(crate) mod timers;
 
@@ -22,11 +25,14 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use causeway_callctl::{CallingIdentity, CdrBuilder, LegId, SnrCall};
 use causeway_sip::{HeaderName, Message, Method, StatusCode};
+use causeway_proxy::ResolveId;
 use causeway_txn::TxnId;
 
+use crate::counters::B2buaCounters;
 use crate::dialog::Dialog;
 use crate::net::Net;
 use crate::registrar::Registrar;
+use crate::route::LegRoute;
 use crate::zones::Zones;
 
 /// A call's name: slab index and generation (a stale name never reaches a newer call).
@@ -110,7 +116,7 @@ impl Caller {
 }
 
 /// One leg.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Leg {
     pub(crate) id: LegId,
     pub(crate) dialog: Dialog,
@@ -132,6 +138,18 @@ pub(crate) struct Leg {
     pub(crate) ack: Option<Bytes>,
     /// Its final outcome was reported to the state machine.
     pub(crate) reported: bool,
+    /// Through a zone: the hops left to fail over to (RFC 3263 §4.3).
+    pub(crate) route: Option<Box<LegRoute>>,
+}
+
+/// A leg through a zone that waits for a DNS lookup before its INVITE can go.
+#[derive(Debug)]
+pub(crate) struct Waiting {
+    pub(crate) leg: LegId,
+    pub(crate) lookup: ResolveId,
+    pub(crate) route: Box<LegRoute>,
+    /// The failure to report if no hop is found (503, or the last attempt's).
+    pub(crate) last: StatusCode,
 }
 
 /// RFC 4028 session timer of a confirmed call: refreshed by every relayed 2xx to a re-INVITE or
@@ -156,6 +174,8 @@ pub(crate) struct Call {
     pub(crate) to_line: Option<String>,
     pub(crate) caller: Caller,
     pub(crate) legs: Vec<Leg>,
+    /// Legs waiting for DNS.
+    pub(crate) waiting: Vec<Waiting>,
     pub(crate) max_forwards: u8,
     pub(crate) await_ack: Option<AwaitAck>,
     pub(crate) relays: Vec<Relay>,
@@ -167,6 +187,7 @@ pub(crate) struct Call {
 /// What the call's handlers read and write besides the call.
 pub(crate) struct Cx<'a> {
     pub(crate) now: Instant,
+    pub(crate) counters: &'a mut B2buaCounters,
     pub(crate) net: &'a mut Net,
     pub(crate) registrar: &'a Registrar,
     pub(crate) zones: &'a Zones,

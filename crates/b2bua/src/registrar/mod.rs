@@ -381,6 +381,11 @@ impl Registrar {
         directory.device_by_username(user).or_else(|| directory.device_by_name(user)).is_some()
     }
 
+    /// Contacts bound at `now`.
+    pub fn bound(&self, now: Instant) -> usize {
+        self.live(now).count()
+    }
+
     /// Live bindings at `now` as (AOR, device, contact, seconds left), for admin views and tests.
     pub fn bindings(&self, now: Instant) -> Vec<(String, String, String, u64)> {
         let mut out: Vec<_> = self
