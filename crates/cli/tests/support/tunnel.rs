@@ -8,18 +8,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use super::tls::TestPki;
-use super::{port_taken, wait_until, ChildGuard};
+use super::{wait_until, ChildGuard};
 
-/// Start socat and wait until it listens on `port`.
+/// Start socat and wait until it listens on 127.0.0.1:`port`.
 fn start(name: &str, dir: &Path, port: u16, listen: String, connect: String) -> ChildGuard {
-    // `fork`: one child per accepted connection; each child ends when its connection closes.
-    let mut process = ChildGuard::spawn_with(name, Command::new("socat").arg("-d").arg(listen).arg(connect), dir);
-    let ready = wait_until(Duration::from_secs(10), || process.try_status().is_some() || port_taken(port, true));
-    if let Some(status) = process.try_status() {
-        panic!("socat {name} exited with {status}\n{}", process.log_tail());
-    }
-    assert!(ready, "socat {name} did not listen on {port}\n{}", process.log_tail());
-    process
+    start_on(name, dir, std::net::Ipv4Addr::LOCALHOST, port, listen, connect)
 }
 
 /// A TLS server on `port` (the test leaf certificate) that forwards plain TCP to `target_port`:
@@ -60,4 +53,34 @@ pub(crate) fn mutual_tls_client(dir: &Path, port: u16, ca: &Path, cert: &Path, k
         format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork"),
         format!("OPENSSL:127.0.0.1:{tls_port},cafile={},cert={},key={},verify=1", ca.display(), cert.display(), key.display()),
     )
+}
+
+/// [`tls_server`] on `ip` (another loopback address, so the node tells the peer apart by address),
+/// presenting `cert`/`key` and forwarding plain TCP to `ip:target_port`.
+pub(crate) fn tls_server_on(dir: &Path, ip: std::net::Ipv4Addr, port: u16, cert: &Path, key: &Path, target_port: u16) -> ChildGuard {
+    let listen = format!("OPENSSL-LISTEN:{port},bind={ip},reuseaddr,fork,cert={},key={},verify=0", cert.display(), key.display());
+    start_on("socat-tls-server", dir, ip, port, listen, format!("TCP:{ip}:{target_port}"))
+}
+
+/// [`tls_client`] whose TLS connections to causeway come from `source` (another loopback address).
+pub(crate) fn tls_client_from(dir: &Path, port: u16, ca: &Path, source: std::net::Ipv4Addr, tls_port: u16) -> ChildGuard {
+    start(
+        "socat-tls-client",
+        dir,
+        port,
+        format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork"),
+        format!("OPENSSL:127.0.0.1:{tls_port},bind={source},cafile={},verify=1", ca.display()),
+    )
+}
+
+/// Start socat and wait until it listens on `ip:port`.
+fn start_on(name: &str, dir: &Path, ip: std::net::Ipv4Addr, port: u16, listen: String, connect: String) -> ChildGuard {
+    // `fork`: one child per accepted connection; each child ends when its connection closes.
+    let mut process = ChildGuard::spawn_with(name, Command::new("socat").arg("-d").arg(listen).arg(connect), dir);
+    let ready = wait_until(Duration::from_secs(10), || process.try_status().is_some() || super::port_taken_on(ip, port, true));
+    if let Some(status) = process.try_status() {
+        panic!("socat {name} exited with {status}\n{}", process.log_tail());
+    }
+    assert!(ready, "socat {name} did not listen on {ip}:{port}\n{}", process.log_tail());
+    process
 }
