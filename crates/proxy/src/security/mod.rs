@@ -1,23 +1,29 @@
 //! The edge's protections, run as phases of the core (issue 4, docs/policy.md): the flood guard
-//! before a message is even parsed, then — for every request that does not follow our own
-//! Record-Route — the zone's authentication policy and call policy, before it is located.
+//! before a message is even parsed, then — for every request that does not follow our own sealed
+//! Record-Route — the zone's authentication policy and call policy, before it is located or
+//! handed to call control.
 //!
 //! ```text
 //! bytes ─▶ screen: zone (routing's classify) ─▶ flood guard ──banned──▶ dropped, no answer
-//!   ─▶ parse ─▶ validate (§16.3), loop, Route (§16.4), OPTIONS to us   (plan.rs)
+//!   ─▶ parse ─▶ agent offer: responses, ACK/CANCEL, REGISTER for the registrar, requests in the
+//!              agent's dialogs, retransmissions (already the agent's; the registrar digests itself)
+//!   ─▶ validate (§16.3), loop, Route (§16.4), OPTIONS to us   (plan.rs)
 //!   ─▶ gate: authenticate (zone policy; digest 401 for REGISTER, 407 otherwise; a username
 //!            under a brute-force ban is dropped) ─▶ call policy (every method but REGISTER)
-//!            ─▶ Clearance { zone, authentication, policy verdict }
+//!            ─▶ Clearance { zone, authentication, policy verdict, Route honoured? }
+//!   ─▶ the agent wants this initial request? ─▶ take_initial(request, Clearance)  (call control)
+//!   ─▶ preloaded Routes: removed (zone does not honour them) or an alias for the search
 //!   ─▶ locate (the edge router reads the clearance) ─▶ forward, P-Asserted-Identity stripped
-//!      from unauthenticated requests (RFC 3325 §5)
+//!      from unauthenticated requests (RFC 3325 §5), Record-Route sealed
 //! ```
 //!
-//! Requests inside a dialog that carry our Route (§16.12) were cleared when the dialog was
-//! created and are not checked again; the proxy keeps no dialog state, so a forged in-dialog
-//! request that names us reaches the next hop, which answers 481 for a dialog it does not
-//! know (RFC 3261 §12.2.2). Every refusal and ban is logged once (target `causeway::audit`,
-//! fields zone, source, from, to, rule) and counted ([`SecurityCounters`], with the proxy's
-//! counters).
+//! Our Record-Route entries carry a seal (`cws=`, HMAC-SHA256 under a key drawn at start-up over
+//! the Call-ID and the entry's flow token, truncated to 64 bits). A request inside a dialog whose
+//! Route to us — or, after a strict router, whose Request-URI — carries its dialog's seal was
+//! cleared when the dialog was created (§16.12) and is not checked again; any other request,
+//! forged "in-dialog" ones included, goes through the gate, and a Route it brought is never a next
+//! hop of its own. Every refusal and ban is logged once (target `causeway::audit`, fields zone,
+//! source, from, to, rule) and counted ([`SecurityCounters`], with the proxy's counters).
 
 mod gate;
 mod screen;
