@@ -10,6 +10,8 @@ use std::time::{Instant, SystemTime};
 use causeway_node::NodeStats;
 use causeway_policy::flood::Subject;
 use causeway_proxy::Counters;
+
+use crate::callctl::CallControlReport;
 use causeway_routing::{PeerState, RoutingTable, ZoneKind};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -30,6 +32,9 @@ pub struct StatusReport {
     /// The edge's protections.
     #[serde(default)]
     pub security: SecurityReport,
+    /// Call control (B2BUA, registrar, CDRs); absent on a node without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_control: Option<CallControlReport>,
 }
 
 /// What the edge's protections did since start, and the bans in force.
@@ -268,6 +273,7 @@ impl StatusReport {
             zones,
             counters: CounterReport::new(&stats.proxy),
             security: SecurityReport::new(stats, clock),
+            call_control: stats.call_control.as_ref().map(CallControlReport::from),
         }
     }
 }
@@ -359,6 +365,9 @@ impl fmt::Display for StatusReport {
         for b in &s.bans {
             writeln!(f, "  ban {} until {} ({}s left), strike {}, {} dropped", b.subject, b.until, b.seconds_left, b.strikes, b.dropped)?;
         }
+        if let Some(call_control) = &self.call_control {
+            write!(f, "{call_control}")?;
+        }
         Ok(())
     }
 }
@@ -410,6 +419,7 @@ transport = "udp"
             peers: vec![status("sip.pstnhub.example.net:5061", PeerState::Up, Some(changed)), status("sip2.pstnhub.example.net:5061", PeerState::Unknown, None)],
             health: None,
             flood: None,
+            call_control: None,
         };
         let started = now.checked_sub(Duration::from_secs(600)).unwrap_or(now);
         let report = StatusReport::new("edge-1", started, Some(&table), &stats, Clock { now, wall });
@@ -442,6 +452,7 @@ transport = "udp"
             peers: Vec::new(),
             health: Some(health.clone()),
             flood: None,
+            call_control: None,
         };
         let clock = Clock { now: Instant::now(), wall: SystemTime::UNIX_EPOCH };
         let down = StatusReport::new("edge", clock.now, Some(&table), &stats(&health), clock);
@@ -480,7 +491,7 @@ transport = "udp"
             dropped: 29_800,
             bans_started: 2,
         };
-        let stats = NodeStats { io: Default::default(), proxy, peers: Vec::new(), health: None, flood: Some(flood) };
+        let stats = NodeStats { io: Default::default(), proxy, peers: Vec::new(), health: None, flood: Some(flood), call_control: None };
         let report = StatusReport::new("edge", now, None, &stats, Clock { now, wall });
         let security = &report.security;
         assert_eq!((security.flood_dropped, security.bans_started, security.tracked_sources), (29_800, 2, (2, 65_536)));

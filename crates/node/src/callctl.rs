@@ -5,6 +5,7 @@
 //! per record, so the store's writer group-commits them under load and call processing never
 //! waits for the disk).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -16,6 +17,8 @@ use causeway_routing::RoutingTable;
 use causeway_store::{Binding, BindingStore, CdrStore, DirectoryStore, Received, Store, StoreError};
 use chrono::Utc;
 use tokio::sync::mpsc;
+
+use crate::stats::CallControlStats;
 
 /// Writes that must reach the store in order, queued at most.
 const ORDERED_QUEUE: usize = 1024;
@@ -35,10 +38,19 @@ enum Ordered {
     DualRing(Vec<(String, bool)>),
 }
 
+/// What became of the call records handed to the store.
+#[derive(Debug, Default)]
+struct CdrWrites {
+    handed: AtomicU64,
+    written: AtomicU64,
+    failed: AtomicU64,
+}
+
 /// The engine and where its events go.
 pub(crate) struct CallControl {
     pub(crate) b2bua: B2bua,
     store: Option<(Store, mpsc::Sender<Ordered>)>,
+    cdrs: Arc<CdrWrites>,
 }
 
 impl CallControl {
@@ -56,7 +68,7 @@ impl CallControl {
         // The wall clock is read once, here in the I/O layer; the engine runs with it from `now`.
         let clock = FixedClock { at: now, wall: Utc::now() };
         let b2bua = B2bua::new(b2bua_config, config.cluster.clone(), Zones::new(routing), Box::new(clock), seed, now)?;
-        Ok(Self { b2bua, store: None })
+        Ok(Self { b2bua, store: None, cdrs: Arc::default() })
     }
 
     /// Keeps state in `store` from now on, after loading the bindings and switches it holds.
@@ -80,10 +92,16 @@ impl CallControl {
                 Event::CallRecord(record) => {
                     let store = store.clone();
                     let call_id = record.info.call_id.clone();
+                    let cdrs = Arc::clone(&self.cdrs);
+                    cdrs.handed.fetch_add(1, Ordering::Relaxed);
                     tokio::spawn(async move {
-                        if let Err(error) = store.record_call(*record).await {
-                            tracing::warn!(%error, %call_id, "CDR not written");
-                        }
+                        match store.record_call(*record).await {
+                            Ok(_) => cdrs.written.fetch_add(1, Ordering::Relaxed),
+                            Err(error) => {
+                                tracing::warn!(%error, %call_id, "CDR not written");
+                                cdrs.failed.fetch_add(1, Ordering::Relaxed)
+                            }
+                        };
                     });
                     continue;
                 }
@@ -125,6 +143,20 @@ pub(crate) fn merge_device_credentials(table: &mut CredentialTable, directory: &
         added += 1;
     }
     added
+}
+
+impl CallControl {
+    /// The engine's counters at `now` and the call records' writes, for `causeway status`.
+    pub(crate) fn stats(&self, now: Instant) -> CallControlStats {
+        let (handed, written, failed) =
+            (self.cdrs.handed.load(Ordering::Relaxed), self.cdrs.written.load(Ordering::Relaxed), self.cdrs.failed.load(Ordering::Relaxed));
+        CallControlStats {
+            counters: self.b2bua.counters(now),
+            cdrs_written: written,
+            cdrs_pending: handed.saturating_sub(written).saturating_sub(failed),
+            cdrs_failed: failed,
+        }
+    }
 }
 
 async fn write_in_order(store: Store, mut writes: mpsc::Receiver<Ordered>) {

@@ -279,6 +279,7 @@ impl Node {
             peers: self.core.peer_status(),
             health: self.core.health().cloned(),
             flood: self.core.flood_status(now()),
+            call_control: self.call_control.as_ref().map(|cc| cc.stats(now())),
         };
         self.stats.send_replace(core);
     }

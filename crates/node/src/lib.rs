@@ -24,4 +24,4 @@ pub use driver::{BuildError, Node};
 pub use routing::edge_router;
 pub use settings::NodeConfig;
 pub use signal::shutdown_signal;
-pub use stats::{NodeStats, StatsHandle};
+pub use stats::{CallControlStats, NodeStats, StatsHandle};
