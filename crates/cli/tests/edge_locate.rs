@@ -193,3 +193,27 @@ fn docs_show_the_command_lines_output_for_both_clusters() {
         assert!(docs.contains(&format!("```text\n{shown}```")), "docs/routing.md must show this output for {cluster}:\n{shown}");
     }
 }
+
+/// docs/routing.md shows what the command prints for the Webex search rule, with `[dns]` pointing at a name server
+/// that answers for callservice.webex.com as the documented records say (here the loopback test DNS server).
+#[test]
+fn docs_show_the_command_lines_output_for_the_webex_rule() {
+    use causeway_testdns::{DnsTable, TestDns};
+    let mut table = DnsTable::new();
+    for (priority, target, last) in [(5, "l2sip-a.wbx2.com", 10), (5, "l2sip-b.wbx2.com", 11), (10, "l2sip-c.wbx2.com", 12)] {
+        table = table
+            .srv("_sips._tcp.callservice.webex.com", priority, 10, 5062, target, 300)
+            .address(target, std::net::IpAddr::from([192, 0, 2, last]), 60);
+    }
+    let dns = TestDns::start(table).unwrap_or_else(|e| panic!("{e}"));
+    let dir = temp_dir();
+    let config = example(dir.path());
+    let mut source = std::fs::read_to_string(&config).unwrap_or_else(|e| panic!("read: {e}"));
+    source.push_str(&format!("\n[dns]\nservers = [\"{}\"]\n", dns.addr()));
+    std::fs::write(&config, source).unwrap_or_else(|e| panic!("write: {e}"));
+    let out = locate(&config, &["--from", "sip:alice@ent-pa.com", "--to", "sip:bob@example.call.webex.com", "--source", "10.1.1.10:5061"]);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let docs = std::fs::read_to_string(repo_root().join("docs/routing.md")).unwrap_or_else(|e| panic!("docs/routing.md: {e}"));
+    assert!(docs.contains(&format!("```text\n{shown}```")), "docs/routing.md must show this output for the Webex rule:\n{shown}");
+}
