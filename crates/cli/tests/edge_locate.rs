@@ -116,7 +116,7 @@ fn a_certificate_for_another_name_is_the_default_zone_and_policy_refuses_it() {
 #[test]
 fn the_webex_rule_and_its_loop_rule() {
     let dir = temp_dir();
-    let config = example(dir.path());
+    let (config, _dns) = example_with_webex_dns(dir.path());
     let base = ["--from", "sip:alice@ent-pa.com", "--to", "sip:bob@example.call.webex.com", "--source", "10.1.1.10:5061"];
     let out = text(&locate(&config, &base));
     assert!(out.contains("zone: cucm-us (source address 10.1.1.10 is peer 10.1.1.10:5061)"), "{out}");
@@ -194,10 +194,9 @@ fn docs_show_the_command_lines_output_for_both_clusters() {
     }
 }
 
-/// docs/routing.md shows what the command prints for the Webex search rule, with `[dns]` pointing at a name server
-/// that answers for callservice.webex.com as the documented records say (here the loopback test DNS server).
-#[test]
-fn docs_show_the_command_lines_output_for_the_webex_rule() {
+/// The example with `[dns]` naming a loopback name server that answers for callservice.webex.com with the records
+/// docs/routing.md shows (no lookup leaves the machine).
+fn example_with_webex_dns(dir: &Path) -> (PathBuf, causeway_testdns::TestDns) {
     use causeway_testdns::{DnsTable, TestDns};
     let mut table = DnsTable::new();
     for (priority, target, last) in [(5, "l2sip-a.wbx2.com", 10), (5, "l2sip-b.wbx2.com", 11), (10, "l2sip-c.wbx2.com", 12)] {
@@ -206,11 +205,19 @@ fn docs_show_the_command_lines_output_for_the_webex_rule() {
             .address(target, std::net::IpAddr::from([192, 0, 2, last]), 60);
     }
     let dns = TestDns::start(table).unwrap_or_else(|e| panic!("{e}"));
-    let dir = temp_dir();
-    let config = example(dir.path());
+    let config = example(dir);
     let mut source = std::fs::read_to_string(&config).unwrap_or_else(|e| panic!("read: {e}"));
     source.push_str(&format!("\n[dns]\nservers = [\"{}\"]\n", dns.addr()));
     std::fs::write(&config, source).unwrap_or_else(|e| panic!("write: {e}"));
+    (config, dns)
+}
+
+/// docs/routing.md shows what the command prints for the Webex search rule, with `[dns]` pointing at a name server
+/// that answers for callservice.webex.com as the documented records say (here the loopback test DNS server).
+#[test]
+fn docs_show_the_command_lines_output_for_the_webex_rule() {
+    let dir = temp_dir();
+    let (config, _dns) = example_with_webex_dns(dir.path());
     let out = locate(&config, &["--from", "sip:alice@ent-pa.com", "--to", "sip:bob@example.call.webex.com", "--source", "10.1.1.10:5061"]);
     let shown = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
