@@ -7,7 +7,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use causeway_b2bua::{B2bua, B2buaConfig, BindingRecord, Event, FixedClock, RegistrarConfig, Zones};
 use causeway_callctl::{Cluster, Directory};
@@ -16,7 +16,8 @@ use causeway_proxy::{ListenerConfig, Timers};
 use causeway_routing::RoutingTable;
 use causeway_store::{Binding, BindingStore, CdrStore, DirectoryStore, Received, Store, StoreError};
 use chrono::Utc;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
+use tokio::task::JoinHandle;
 
 use crate::stats::CallControlStats;
 
@@ -44,12 +45,23 @@ struct CdrWrites {
     handed: AtomicU64,
     written: AtomicU64,
     failed: AtomicU64,
+    /// Signalled as each write ends (the node's stop waits for the last).
+    ended: Notify,
+}
+
+impl CdrWrites {
+    fn pending(&self) -> u64 {
+        let ended = self.written.load(Ordering::Acquire).saturating_add(self.failed.load(Ordering::Acquire));
+        self.handed.load(Ordering::Acquire).saturating_sub(ended)
+    }
 }
 
 /// The engine and where its events go.
 pub(crate) struct CallControl {
     pub(crate) b2bua: B2bua,
     store: Option<(Store, mpsc::Sender<Ordered>)>,
+    /// The task writing bindings and switches in order.
+    writer: Option<JoinHandle<()>>,
     cdrs: Arc<CdrWrites>,
 }
 
@@ -68,7 +80,7 @@ impl CallControl {
         // The wall clock is read once, here in the I/O layer; the engine runs with it from `now`.
         let clock = FixedClock { at: now, wall: Utc::now() };
         let b2bua = B2bua::new(b2bua_config, config.cluster.clone(), Zones::new(routing), Box::new(clock), seed, now)?;
-        Ok(Self { b2bua, store: None, cdrs: Arc::default() })
+        Ok(Self { b2bua, store: None, writer: None, cdrs: Arc::default() })
     }
 
     /// Keeps state in `store` from now on, after loading the bindings and switches it holds.
@@ -79,7 +91,7 @@ impl CallControl {
         self.b2bua.load_dual_ring(store.dual_ring_overrides().await?);
         tracing::info!(bindings = loaded, "registrar bindings loaded from the store");
         let (tx, rx) = mpsc::channel(ORDERED_QUEUE);
-        tokio::spawn(write_in_order(store.clone(), rx));
+        self.writer = Some(tokio::spawn(write_in_order(store.clone(), rx)));
         self.store = Some((store, tx));
         Ok(())
     }
@@ -93,15 +105,16 @@ impl CallControl {
                     let store = store.clone();
                     let call_id = record.info.call_id.clone();
                     let cdrs = Arc::clone(&self.cdrs);
-                    cdrs.handed.fetch_add(1, Ordering::Relaxed);
+                    cdrs.handed.fetch_add(1, Ordering::AcqRel);
                     tokio::spawn(async move {
                         match store.record_call(*record).await {
-                            Ok(_) => cdrs.written.fetch_add(1, Ordering::Relaxed),
+                            Ok(_) => cdrs.written.fetch_add(1, Ordering::AcqRel),
                             Err(error) => {
                                 tracing::warn!(%error, %call_id, "CDR not written");
-                                cdrs.failed.fetch_add(1, Ordering::Relaxed)
+                                cdrs.failed.fetch_add(1, Ordering::AcqRel)
                             }
                         };
+                        cdrs.ended.notify_waiters();
                     });
                     continue;
                 }
@@ -148,13 +161,34 @@ pub(crate) fn merge_device_credentials(table: &mut CredentialTable, directory: &
 impl CallControl {
     /// The engine's counters at `now` and the call records' writes, for `causeway status`.
     pub(crate) fn stats(&self, now: Instant) -> CallControlStats {
-        let (handed, written, failed) =
-            (self.cdrs.handed.load(Ordering::Relaxed), self.cdrs.written.load(Ordering::Relaxed), self.cdrs.failed.load(Ordering::Relaxed));
         CallControlStats {
             counters: self.b2bua.counters(now),
-            cdrs_written: written,
-            cdrs_pending: handed.saturating_sub(written).saturating_sub(failed),
-            cdrs_failed: failed,
+            cdrs_written: self.cdrs.written.load(Ordering::Acquire),
+            cdrs_pending: self.cdrs.pending(),
+            cdrs_failed: self.cdrs.failed.load(Ordering::Acquire),
+        }
+    }
+
+    /// At the node's stop: waits, at most `limit`, until every binding, switch and call record
+    /// handed to the store is written, so what was answered before a stop survives it (a
+    /// `*88` answered just before a restart, a call that had ended).
+    pub(crate) async fn close(mut self, limit: Duration) {
+        self.store = None;
+        let writes = async {
+            if let Some(writer) = self.writer.take() {
+                // The sender is gone with the store: the writer ends after the queued writes.
+                let _ = writer.await;
+            }
+            loop {
+                let ended = self.cdrs.ended.notified();
+                if self.cdrs.pending() == 0 {
+                    break;
+                }
+                ended.await;
+            }
+        };
+        if tokio::time::timeout(limit, writes).await.is_err() {
+            tracing::warn!(pending = self.cdrs.pending(), "stopped before every call record was written");
         }
     }
 }

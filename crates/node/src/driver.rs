@@ -20,6 +20,8 @@ use crate::stats::{CoreStats, NodeStats, StatsHandle};
 
 /// Events handled per wake-up before the timer and shutdown are looked at again.
 const EVENT_BATCH: usize = 256;
+/// How long a stopping node waits for call control's writes to the store.
+const STORE_DRAIN: Duration = Duration::from_secs(2);
 /// How often the proxy counters are published to [`StatsHandle`] readers.
 const PUBLISH_EVERY: Duration = Duration::from_secs(1);
 
@@ -170,6 +172,9 @@ impl Node {
         }
         self.io.shutdown();
         self.publish();
+        if let Some(cc) = self.call_control.take() {
+            cc.close(STORE_DRAIN).await;
+        }
         let stats = self.stats_handle().snapshot();
         tracing::info!(?stats.io, "node stopped");
         stats
