@@ -435,3 +435,14 @@ fn rfc5626_a_phone_registered_over_tcp_is_called_and_acked_over_its_connection()
     let ack = out.iter().find(|t| status_line(t).starts_with("ACK")).unwrap_or_else(|| panic!("no ACK\n{}", dump(&out)));
     assert_eq!((ack.transport, ack.destination, ack.flow.map(|f| f.0)), (Transport::Tcp, addr("127.0.0.1:40000"), Some(7)));
 }
+
+#[test]
+fn rfc3262_4_a_caller_that_requires_100rel_gets_420_and_no_leg_rings() {
+    let mut node = node();
+    let mut alice = Ua::caller(ALICE_DESK, "\"Alice\" <sip:1001@ent-pa.com>", "sip:1002@127.0.0.1:5060", "prack");
+    let out = node.udp(ALICE_DESK, &alice.request("INVITE", "Require: 100rel\nSupported: timer\n", Some(&sdp("alice", 4000))));
+    let refused = one(&out, ALICE_DESK, "SIP/2.0 420");
+    assert_eq!(header(&refused, "Unsupported"), ["100rel"]);
+    assert!(to(&out, BOB_DESK).is_empty(), "{}", dump(&out));
+    assert_eq!(node.b2bua.calls(), 0);
+}
