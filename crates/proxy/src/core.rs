@@ -245,6 +245,18 @@ impl<L: Locator> Core<L> {
             }
             _ => {
                 let Some(arrival) = self.arrival.clone() else { return };
+                if self.txns.has_server_transaction(&msg) {
+                    // RFC 3261 §17.2.3: a retransmission is its server transaction's to absorb
+                    // (the last response is sent again). It is never decided again: the gate would
+                    // see its digest response a second time and refuse it as a replay.
+                    let peer = response_peer(&msg, &arrival);
+                    self.hand_to_transactions(now, msg, peer);
+                    return;
+                }
+                if self.lookups.is_parked(&msg) {
+                    // A retransmission of a request that waits for DNS: its lookups are under way.
+                    return;
+                }
                 let mut gate = self.lend_gate(now);
                 gate.resume(self.lookups.take_clearance());
                 let lent: &dyn Agent = agent;
@@ -320,7 +332,7 @@ impl<L: Locator> Core<L> {
                 }
             }
             Event::Response { txn, response } => self.on_branch_response(now, txn, response),
-            Event::Ack { request, .. } => self.on_ack(&request),
+            Event::Ack { request, .. } => self.on_ack(now, &request),
             Event::StrayResponse { response, .. } => self.forward_response_stateless(&response),
             Event::Timeout { txn, .. } => self.on_branch_failure(now, txn, causeway_sip::StatusCode::REQUEST_TIMEOUT),
             Event::TransportError { txn } => self.on_branch_failure(now, txn, causeway_sip::StatusCode::SERVICE_UNAVAILABLE),

@@ -117,6 +117,11 @@ impl Lookups {
         self.replaying.is_some()
     }
 
+    /// Whether `msg` is a retransmission of a request waiting for its lookups.
+    pub(crate) fn is_parked(&self, msg: &Message) -> bool {
+        !self.parked_ids.is_empty() && self.parked_ids.contains_key(&request_id(msg))
+    }
+
     /// The clearance of the request being handled again, once.
     pub(crate) fn take_clearance(&mut self) -> Option<Box<Clearance>> {
         self.clearance.take()

@@ -169,8 +169,8 @@ pub(crate) fn loop_hash(ids: &BranchGenerator, msg: &Message, via: &Via<'_>) -> 
 }
 
 impl<L: Locator> Phases<'_, L> {
-    /// Run the phases for `msg`; `gate` holds the edge's security phases (`None`: the ACK
-    /// path, which they never check).
+    /// Run the phases for `msg`; `gate` holds the edge's security phases (`None`: none run). An
+    /// ACK is never authenticated or policed; the gate only lends it the seal check.
     pub(crate) fn decide(&self, msg: &Message, arrival: &Arrival, gate: Option<&mut Gate>) -> Decision {
         let Some(method) = msg.method() else { return Decision::Drop };
         let is_ack = *method == Method::Ack;
@@ -256,6 +256,18 @@ impl<L: Locator> Phases<'_, L> {
         // dialog was created). A Route naming us without the seal may be forged: such an
         // in-dialog request is checked like an initial one.
         let follows_our_record_route = in_dialog && via_our_record_route;
+        if is_ack && seal.is_some() && !follows_our_record_route {
+            // An ACK no server transaction absorbed is the ACK for a 2xx: a transaction of its
+            // own with no response (RFC 3261 §17.1.1.3), so it cannot be challenged (§22.1) and
+            // nothing tells its sender it was refused. It reaches a proxy only along the dialog's
+            // route set (§12.2.1.1, §16.12), and a proxy is in that set only if it record-routed
+            // the dialog (§16.6 step 4) — then the Route carries our seal. Without it we never
+            // record-routed this dialog (or the Route is forged), so forwarding it — by its Route
+            // or its Request-URI, §16.11 — would let anyone have a forged ACK relayed, with our
+            // address as its source, to any host. Dropped: no dialog we record-routed loses its
+            // ACK, and an ACK we never had to see is not ours to relay.
+            return Decision::Drop;
+        }
         let clearance = match gate.filter(|_| !is_ack && !follows_our_record_route) {
             None => None,
             Some(gate) => match gate.check(msg, arrival, &uri) {

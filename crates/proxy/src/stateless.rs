@@ -5,6 +5,7 @@
 //! broadcast address (RFC 4475 §3.3.10).
 
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use causeway_sip::header::via::ViaTransport;
 use causeway_sip::validate::proxy_response_check;
@@ -18,12 +19,14 @@ use crate::plan::{Decision, Phases};
 
 impl<L: Locator> Core<L> {
     /// An ACK no transaction absorbed.
-    pub(crate) fn on_ack(&mut self, request: &Message) {
+    pub(crate) fn on_ack(&mut self, now: Instant, request: &Message) {
         let Some(arrival) = self.arrival.clone() else { return };
         // The ACK for a response we generated carries our To tag: it ends here.
         if request.to_tag().ok().flatten().is_some_and(|t| self.ids.is_our_tag(t)) {
             return;
         }
+        // The gate only lends the seal check: an ACK is never authenticated or policed.
+        let mut gate = self.lend_gate(now);
         let phases = Phases {
             identity: &self.identity,
             locator: &self.locator,
@@ -32,7 +35,9 @@ impl<L: Locator> Core<L> {
             health: self.health(),
             agent: None,
         };
-        let plan = match phases.decide(request, &arrival, None) {
+        let decision = phases.decide(request, &arrival, Some(&mut gate));
+        self.return_gate(gate);
+        let plan = match decision {
             Decision::Forward(plan) => plan,
             Decision::Reply(_) | Decision::OptionsOk | Decision::Drop | Decision::Lookup(..) | Decision::Agent(_) => {
                 self.counters.dropped += 1;

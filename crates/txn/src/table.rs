@@ -279,6 +279,16 @@ impl<P: Clone> TransactionTable<P> {
         }
     }
 
+    /// Whether `request` belongs to a live server transaction (the RFC 3261 §17.2.3 match):
+    /// then it is a retransmission, and [`Self::handle_message`] will absorb it. Lets the TU
+    /// skip work a retransmission must not repeat (a digest response is good once).
+    pub fn has_server_transaction(&mut self, request: &Message) -> bool {
+        let Some(method) = request.method() else { return false };
+        let Ok(key) = message::server_key(&mut self.scratch, request, method) else { return false };
+        let key = self.digester.digest(key);
+        self.keys.get(&key).is_some_and(|txn| matches!(self.kind(*txn), Some(TxnKind::InviteServer | TxnKind::NonInviteServer)))
+    }
+
     /// The INVITE server transaction a CANCEL targets (RFC 3261 §9.2: the §17.2.3 match with
     /// the method taken as INVITE).
     pub fn find_cancelled_invite(&mut self, cancel: &Message) -> Option<TxnId> {
