@@ -248,6 +248,30 @@ pub enum Reason {
         /// The zone.
         zone: String,
     },
+    /// `[security] record_route_key_file` cannot be read.
+    #[error("cannot read the Record-Route key file `{}`: {source}", path.display())]
+    RouteKeyUnreadable {
+        /// The path, resolved against the config file's directory.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The Record-Route key file may be read by others than its owner.
+    #[error("the Record-Route key file `{}` is readable by its group or others (mode {mode:04o}): a leaked key lets anyone forge in-dialog requests; chmod 600 it", path.display())]
+    RouteKeyExposed {
+        /// The path, resolved against the config file's directory.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The Record-Route key file does not hold a key (the message never shows its content).
+    #[error("the Record-Route key file `{}`: {error}", path.display())]
+    RouteKeyInvalid {
+        /// The path, resolved against the config file's directory.
+        path: PathBuf,
+        /// What is wrong.
+        error: causeway_policy::seal::RouteKeyError,
+    },
     /// `[[credential]]` without `[security.digest]`, whose realm the HA1 hashes are computed for.
     #[error("a [[credential]] needs [security.digest] with the realm its HA1 hashes were computed for")]
     CredentialWithoutRealm,

@@ -10,6 +10,7 @@ use std::time::Duration;
 use causeway_policy::digest::credentials::CredentialTable;
 use causeway_policy::digest::DigestConfig;
 use causeway_policy::flood::FloodConfig;
+use causeway_policy::seal::RouteKey;
 use causeway_policy::PolicySet;
 use causeway_routing::RoutingTable;
 
@@ -334,11 +335,20 @@ pub struct SecuritySettings {
     pub flood: FloodConfig,
     /// `[[credential]]`: HA1 hashes by username, for the realm of `digest`.
     pub credentials: CredentialTable,
+    /// `[security] record_route_key_file`: the Record-Route seal key shared by a cluster's nodes and kept
+    /// across restarts; `None`: the node draws one at each start (Debug shows `<redacted>`).
+    pub route_key: Option<RouteKey>,
 }
 
 impl Default for SecuritySettings {
     fn default() -> Self {
-        Self { policy: CallPolicy::off(), digest: None, flood: FloodConfig::default(), credentials: CredentialTable::default() }
+        Self {
+            policy: CallPolicy::off(),
+            digest: None,
+            flood: FloodConfig::default(),
+            credentials: CredentialTable::default(),
+            route_key: None,
+        }
     }
 }
 

@@ -171,3 +171,53 @@ fn credential_mistakes_are_refused_at_their_line() {
         assert!(error.starts_with(&expected), "got {error:?}\nwanted {expected:?}");
     }
 }
+
+/// Writes `text` to `dir/name` with permission bits `mode`.
+fn key_file(dir: &Path, name: &str, text: &str, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    support::write(&path, text);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap_or_else(|e| panic!("chmod: {e}"));
+}
+
+#[test]
+fn a_record_route_key_file_is_read_and_never_shown() {
+    let dir = support::temp_dir();
+    let secret = "5e".repeat(32);
+    key_file(dir.path(), "rr.key", &format!("{secret}\n"), 0o600);
+    let config = load(dir.path(), &format!("{LISTENER}[security]\nrecord_route_key_file = \"rr.key\"\n")).unwrap_or_else(|e| panic!("{e}"));
+    let expected = causeway_policy::seal::RouteKey::new([0x5e; 32]);
+    assert_eq!(config.security.route_key.as_ref(), Some(&expected));
+    assert!(!format!("{config:?}").contains(&secret[..16]), "Debug never shows the key");
+    // Without the key: each start draws its own.
+    let config = load(dir.path(), LISTENER).unwrap_or_else(|e| panic!("{e}"));
+    assert!(config.security.route_key.is_none());
+}
+
+#[test]
+fn a_record_route_key_file_is_refused_at_its_place_without_showing_its_content() {
+    let dir = support::temp_dir();
+    let secret = "a1".repeat(32);
+    key_file(dir.path(), "open.key", &secret, 0o644);
+    key_file(dir.path(), "short.key", &secret[..40], 0o600);
+    key_file(dir.path(), "words.key", "correct horse battery staple\n", 0o400);
+    let case = |file: &str| {
+        let text = format!("{LISTENER}[security]\nserver_header = \"x\"\nrecord_route_key_file = \"{file}\"\n");
+        match load(dir.path(), &text) {
+            Ok(_) => panic!("{file} accepted"),
+            Err(e) => e,
+        }
+    };
+    let open = case("open.key");
+    assert!(open.starts_with("edge.toml:7:25: the Record-Route key file `"), "{open}");
+    assert!(open.contains("readable by its group or others (mode 0644)") && open.ends_with("chmod 600 it"), "{open}");
+    let short = case("short.key");
+    assert!(short.starts_with("edge.toml:7:25: ") && short.ends_with("must be 64 hexadecimal digits (32 bytes), found 40"), "{short}");
+    let words = case("words.key");
+    assert!(words.ends_with("found a character that is not one") && !words.contains("horse"), "{words}");
+    let missing = case("missing.key");
+    assert!(missing.starts_with("edge.toml:7:25: cannot read the Record-Route key file `") && missing.contains("missing.key"), "{missing}");
+    for message in [open, short, missing] {
+        assert!(!message.contains(&secret[..16]), "{message}");
+    }
+}

@@ -123,7 +123,9 @@ fn security(config: &cfg::Config) -> SecurityConfig {
         credentials: Arc::new(credentials),
         flood: Some(settings.flood.clone()),
         nonce_secret: NonceSecret::new(rand::random()),
-        route_key: RouteKey::new(rand::random()),
+        // `[security] record_route_key_file` lets dialogs outlive a restart and cross a cluster's nodes; without
+        // it in-dialog requests of dialogs set up before this start are checked by the gate as unsealed.
+        route_key: settings.route_key.clone().unwrap_or_else(|| RouteKey::new(rand::random())),
     }
 }
 

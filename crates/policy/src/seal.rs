@@ -17,21 +17,53 @@ use subtle::ConstantTimeEq;
 /// Length of a seal's text: 64 bits as hex.
 pub const SEAL_HEX_LEN: usize = 16;
 
-/// The node's Record-Route key: 32 random bytes drawn at start-up (Debug never shows them).
+/// Bytes in a Record-Route key.
+pub const ROUTE_KEY_LEN: usize = 32;
+
+/// The node's Record-Route key: 32 secret bytes, drawn at start-up or read from
+/// `[security] record_route_key_file` so that the nodes of a cluster, and a node after a restart,
+/// accept each other's seals (Debug never shows them).
 #[derive(Clone)]
 pub struct RouteKey {
     mac: Hmac<Sha256>,
+    bytes: [u8; ROUTE_KEY_LEN],
+}
+
+/// Why the text of a key file is not a key. Never holds any of the file's content.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteKeyError {
+    /// Not hexadecimal digits.
+    #[error("the key must be {} hexadecimal digits, found a character that is not one", ROUTE_KEY_LEN * 2)]
+    NotHex,
+    /// Too few or too many digits.
+    #[error("the key must be {} hexadecimal digits ({ROUTE_KEY_LEN} bytes), found {found}", ROUTE_KEY_LEN * 2)]
+    Length {
+        /// Digits found.
+        found: usize,
+    },
 }
 
 impl RouteKey {
     /// A key from 32 secret bytes.
-    pub fn new(bytes: [u8; 32]) -> Self {
+    pub fn new(bytes: [u8; ROUTE_KEY_LEN]) -> Self {
         // RFC 2104 §2: a key shorter than the block is zero-padded to it.
         let mut block = [0u8; 64];
         for (dst, src) in block.iter_mut().zip(bytes) {
             *dst = src;
         }
-        Self { mac: <Hmac<Sha256> as KeyInit>::new(&block.into()) }
+        Self { mac: <Hmac<Sha256> as KeyInit>::new(&block.into()), bytes }
+    }
+
+    /// A key from the text of a key file: 64 hexadecimal digits (`openssl rand -hex 32`),
+    /// surrounding whitespace ignored.
+    pub fn from_hex(text: &[u8]) -> Result<Self, RouteKeyError> {
+        let digits = text.trim_ascii();
+        if !digits.iter().all(u8::is_ascii_hexdigit) {
+            return Err(RouteKeyError::NotHex);
+        }
+        let mut bytes = [0u8; ROUTE_KEY_LEN];
+        hex::decode_to_slice(digits, &mut bytes).map_err(|_| RouteKeyError::Length { found: digits.len() })?;
+        Ok(Self::new(bytes))
     }
 
     /// The seal of a Record-Route URI for the dialog `call_id`, carrying flow token `flow`
@@ -80,6 +112,16 @@ fn hex_digit(n: u8) -> u8 {
     }
 }
 
+/// Two keys are equal when their bytes are (compared in constant time): a reloaded configuration
+/// with the same key file keeps its seals valid.
+impl PartialEq for RouteKey {
+    fn eq(&self, other: &Self) -> bool {
+        bool::from(self.bytes.ct_eq(&other.bytes))
+    }
+}
+
+impl Eq for RouteKey {}
+
 impl fmt::Debug for RouteKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("RouteKey(<redacted>)")
@@ -106,6 +148,21 @@ mod tests {
         let flowed = key.seal(b"c", Some(7));
         assert!(key.verify(b"c", Some(7), std::str::from_utf8(&flowed).unwrap_or_default()));
         assert!(!key.verify(b"c", Some(8), std::str::from_utf8(&flowed).unwrap_or_default()));
+    }
+
+    #[test]
+    fn a_key_file_holds_64_hex_digits() {
+        let text = format!("{}\n", "0a".repeat(32));
+        let key = RouteKey::from_hex(text.as_bytes());
+        assert_eq!(key, Ok(RouteKey::new([10; 32])));
+        let seal = RouteKey::new([10; 32]).seal(b"c", None);
+        assert!(RouteKey::from_hex(text.as_bytes()).is_ok_and(|k| k.verify(b"c", None, std::str::from_utf8(&seal).unwrap_or_default())));
+        assert_eq!(RouteKey::from_hex("0a".repeat(31).as_bytes()), Err(RouteKeyError::Length { found: 62 }));
+        assert_eq!(RouteKey::from_hex("0a".repeat(33).as_bytes()), Err(RouteKeyError::Length { found: 66 }));
+        assert_eq!(RouteKey::from_hex(b"secret passphrase"), Err(RouteKeyError::NotHex));
+        assert_eq!(RouteKey::from_hex(b""), Err(RouteKeyError::Length { found: 0 }));
+        let error = RouteKey::from_hex(format!("{}zz", "ab".repeat(31)).as_bytes()).err().map(|e| e.to_string());
+        assert!(error.is_some_and(|e| !e.contains("abab")), "errors never show the file's content");
     }
 
     #[test]

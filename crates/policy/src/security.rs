@@ -4,6 +4,7 @@
 //! ```toml
 //! [security]
 //! server_header = "Causeway"            # "" sends no Server/User-Agent header
+//! record_route_key_file = "rr.key"      # 64 hex digits, mode 0600; default: a key per start
 //!
 //! [security.digest]
 //! realm = "ent-pa.com"
@@ -39,6 +40,9 @@ pub struct SecurityConfig {
     /// Flood and brute-force protection.
     #[serde(default)]
     pub flood: FloodSection,
+    /// A file holding the Record-Route seal key (64 hex digits), shared by a cluster's nodes and
+    /// kept across restarts; without it each start draws a key of its own. The caller reads it.
+    pub record_route_key_file: Option<Spanned<String>>,
 }
 
 /// Raw `[security.digest]`.

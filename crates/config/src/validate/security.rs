@@ -7,6 +7,7 @@ use std::ops::Range;
 
 use causeway_policy::digest::credentials::{Algorithm, CredentialTable, Ha1};
 use causeway_policy::rules::config::PolicyConfig;
+use causeway_policy::seal::RouteKey;
 use causeway_policy::security::{Security, SecurityConfig};
 use causeway_policy::{PolicyError, PolicySet, SourceText};
 use causeway_routing::config::raw::{AuthPolicyConfig, ZoneConfig};
@@ -84,9 +85,12 @@ impl Validator<'_> {
             }
         }
         let credentials = self.credentials(raw.credentials, realm.as_deref());
+        let route_key = raw.security.record_route_key_file.and_then(|path| self.route_key(path));
         let settings = match security {
-            Some(security) => SecuritySettings { policy, digest: security.digest, flood: security.flood, credentials },
-            None => SecuritySettings { policy, credentials, ..SecuritySettings::default() },
+            Some(security) => {
+                SecuritySettings { policy, digest: security.digest, flood: security.flood, credentials, route_key }
+            }
+            None => SecuritySettings { policy, credentials, route_key, ..SecuritySettings::default() },
         };
         (settings, server_header)
     }
@@ -128,6 +132,38 @@ impl Validator<'_> {
             }
         }
         table
+    }
+
+    /// `[security] record_route_key_file`: 64 hex digits in a file only its owner may read (like a TLS
+    /// private key: whoever has the key can forge requests that pass as in-dialog). Errors name the file,
+    /// never its content.
+    fn route_key(&mut self, path: Spanned<String>) -> Option<RouteKey> {
+        let span = path.span();
+        let resolved = self.base_dir.join(path.into_inner());
+        let metadata = std::fs::metadata(&resolved);
+        #[cfg(unix)]
+        if let Ok(metadata) = &metadata {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = metadata.permissions().mode() & 0o7777;
+            if mode & 0o077 != 0 {
+                self.error(span, Reason::RouteKeyExposed { path: resolved, mode });
+                return None;
+            }
+        }
+        let text = match metadata.and_then(|_| std::fs::read(&resolved)) {
+            Ok(text) => text,
+            Err(source) => {
+                self.error(span, Reason::RouteKeyUnreadable { path: resolved, source });
+                return None;
+            }
+        };
+        match RouteKey::from_hex(&text) {
+            Ok(key) => Some(key),
+            Err(error) => {
+                self.error(span, Reason::RouteKeyInvalid { path: resolved, error });
+                None
+            }
+        }
     }
 
     /// A policy-crate error as a [`ConfigError`]: it names its place (the config file or a CPL script)
