@@ -143,6 +143,14 @@ impl Dialog {
         self.hop = self.hop.toward(&next);
     }
 
+    /// The dialog follows another fork of our INVITE (§12.1.2: each fork's tag makes its own
+    /// dialog): the one whose early media the caller hears, or the one that answered.
+    pub(crate) fn rebase(&mut self, response: &Message) {
+        self.remote_tag = None;
+        self.remote_cseq = None;
+        self.on_response(response);
+    }
+
     /// Whether a request from the peer belongs here (§12.2.2: Call-ID and both tags).
     pub(crate) fn matches(&self, request: &Message) -> bool {
         let ours = self.local_tag();

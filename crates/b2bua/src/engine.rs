@@ -431,6 +431,7 @@ impl B2bua {
             max_forwards: max_forwards.saturating_sub(1).min(70),
             await_ack: None,
             relays: Vec::new(),
+            early_peer: None,
             session: None,
             queued: None,
         };

@@ -12,8 +12,6 @@ use causeway_callctl::{CallRecord, CancelReason};
 use causeway_sip::{Message, Transport};
 use common::*;
 
-const BOB_DESK: &str = "127.0.0.1:5070";
-const ALICE_DESK: &str = "127.0.0.1:5072";
 const COMPLETED_ELSEWHERE: &str = "SIP;cause=200;text=\"Call completed elsewhere\"";
 
 fn secs(s: u64) -> Duration {
@@ -27,23 +25,8 @@ fn ms(m: u64) -> Duration {
 /// A node with the example cluster and zones, Bob's and Alice's desk phones registered.
 fn node() -> Node {
     let mut node = Node::with(example(), zones(), |_| {});
-    for (user, password, addr, dn) in [("bob-desk", "bob-pw", BOB_DESK, "1002"), ("alice-desk", "alice-pw", ALICE_DESK, "1001")] {
-        let mut phone = Phone::new(user, password, addr);
-        let contact = format!("Contact: <sip:{dn}@{addr}>\n");
-        let out = node.udp(addr, &phone.register(dn, Transport::Udp, &contact));
-        phone.challenged(&parse(only(&out)));
-        let out = node.udp(addr, &phone.register(dn, Transport::Udp, &contact));
-        assert!(status_line(only(&out)).starts_with("SIP/2.0 200"), "{}", dump(&out));
-    }
-    node.events.clear();
+    register_desks(&mut node);
     node
-}
-
-/// Alice's desk dials `dialed` with an SDP offer.
-fn alice_calls(node: &mut Node, dialed: &str, call_id: &str) -> (Ua, Vec<causeway_proxy::Transmit>) {
-    let mut alice = Ua::caller(ALICE_DESK, "\"Alice\" <sip:1001@ent-pa.com>", &format!("sip:{dialed}@127.0.0.1:5060"), call_id);
-    let out = node.udp(ALICE_DESK, &alice.request("INVITE", "Supported: timer, 100rel\nSession-Expires: 1800\n", Some(&sdp("alice", 4000))));
-    (alice, out)
 }
 
 fn record(node: &Node) -> CallRecord {

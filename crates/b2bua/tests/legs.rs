@@ -14,8 +14,6 @@ use causeway_routing::{HealthSnapshot, PeerState};
 use causeway_sip::Transport;
 use common::*;
 
-const BOB_DESK: &str = "127.0.0.1:5070";
-const ALICE_DESK: &str = "127.0.0.1:5072";
 /// Webex's second peer, and the trunk's.
 const CLOUD_2: &str = "10.0.0.12:5060";
 const PSTN_2: &str = "10.0.0.14:5060";
@@ -70,15 +68,7 @@ fn table(text: &str) -> Zones {
 /// and Bob's and Alice's desks registered.
 fn node(routing: &str) -> Node {
     let mut node = Node::with(example(), table(routing), |c| c.timers.t1 = Duration::from_millis(100));
-    for (user, password, addr, dn) in [("bob-desk", "bob-pw", BOB_DESK, "1002"), ("alice-desk", "alice-pw", ALICE_DESK, "1001")] {
-        let mut phone = Phone::new(user, password, addr);
-        let contact = format!("Contact: <sip:{dn}@{addr}>\n");
-        let out = node.udp(addr, &phone.register(dn, Transport::Udp, &contact));
-        phone.challenged(&parse(only(&out)));
-        let out = node.udp(addr, &phone.register(dn, Transport::Udp, &contact));
-        assert!(status_line(only(&out)).starts_with("SIP/2.0 200"), "{}", dump(&out));
-    }
-    node.events.clear();
+    register_desks(&mut node);
     node
 }
 

@@ -109,7 +109,9 @@ fn first_answer_wins_and_the_others_hear_completed_elsewhere() {
     sim.event(5000, Event::Provisional { leg: ev(0), status: 180, sdp: false });
     sim.event(5200, Event::Provisional { leg: ev(1), status: 180, sdp: false });
     sim.take();
+    assert!(sim.call.caller_ringing());
     sim.event(7000, Event::Answered { leg: ev(0) });
+    assert!(!sim.call.caller_ringing(), "answered");
     let actions = sim.take();
     assert_eq!(
         names(&actions),
@@ -283,6 +285,7 @@ fn caller_cancel_cancels_every_leg_without_completed_elsewhere() {
     sim.advance_to(4000);
     sim.take();
     sim.event(6000, Event::CallerCancelled);
+    assert!(!sim.call.caller_ringing(), "the caller gave up");
     let actions = sim.take();
     assert_eq!(
         names(&actions),

@@ -88,6 +88,7 @@ impl Call {
     fn relay_provisional(&mut self, cx: &mut Cx<'_>, id: LegId, status: u16, early_media: bool) {
         let Some(provisional) = self.leg(id).and_then(|l| l.last_provisional.clone()) else { return };
         let Some(status) = StatusCode::new(status) else { return };
+        self.early_peer = Some(id);
         let headers = self.caller_headers(&provisional);
         let body = if early_media { body_of(&provisional) } else { None };
         let tag = self.caller.tag().to_owned();

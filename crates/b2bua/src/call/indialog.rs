@@ -1,15 +1,25 @@
 //! Requests inside a call's dialogs (RFC 3261 §12.2.2): BYE ends both sides; ACK for a 2xx we
 //! relayed is passed to the side that sent it; everything else (re-INVITE, UPDATE, INFO,
 //! MESSAGE, NOTIFY, ...) is relayed to the other side on its own dialog, with the body and the
-//! session-timer fields unchanged (RFC 4028), and its answer relayed back.
+//! session-timer fields unchanged (RFC 4028), and its answer relayed back. While the caller
+//! still rings, its early dialog is joined to the leg whose provisional it got last (the first
+//! 183 with SDP), and UPDATE/INFO are relayed between those two (RFC 3311 §5.1); offers that
+//! cross get 491 (RFC 3311 §5.2).
 
 use causeway_callctl::Event;
 use causeway_sip::{Message, Method, StatusCode};
 use causeway_txn::TxnId;
+use rand::RngCore;
 
 use super::actions::ack_leg;
-use super::{body_of, passed_on, relayable, session_expires, AwaitAck, Call, Cx, Relay, Session, Side, PASSED_ON_REQUESTS, PASSED_ON_RESPONSES};
+use super::{
+    body_of, carries_offer, passed_on, relayable, session_expires, AwaitAck, Call, Cx, Leg, Relay, Session, Side, PASSED_ON_REQUESTS,
+    PASSED_ON_RESPONSES,
+};
 use crate::net::{Answer, Client};
+
+/// A request refused: status, detail for the reason phrase, extra fields.
+type Refusal = (StatusCode, &'static str, Vec<(&'static str, String)>);
 
 impl Call {
     /// A request in the dialog of `side`, on the new server transaction `txn`.
@@ -35,19 +45,27 @@ impl Call {
             self.on_bye(cx, side);
             return;
         }
-        let Some(other) = self.other(side) else {
-            // Not connected yet (or no longer): nothing to relay to.
-            cx.net.refuse(cx.now, txn, request, StatusCode::REQUEST_PENDING, "call not connected", Vec::new());
-            return;
-        };
         if !relayable(&method) {
             cx.net.refuse(cx.now, txn, request, StatusCode::METHOD_NOT_ALLOWED, "", Vec::new());
             return;
         }
-        let invite_pending = self.await_ack.is_some() || self.relays.iter().any(|r| r.request.method() == Some(&Method::Invite));
-        if method == Method::Invite && invite_pending {
-            // RFC 3261 §14.2: one INVITE transaction at a time in a dialog.
-            cx.net.refuse(cx.now, txn, request, StatusCode::REQUEST_PENDING, "", vec![("Retry-After", "1".to_owned())]);
+        let other = match self.other(side) {
+            Some(other) => other,
+            None if !self.snr.caller_ringing() => {
+                // The caller's INVITE got its final answer (or the call is over): no dialog.
+                cx.net.refuse(cx.now, txn, request, StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST, "", Vec::new());
+                return;
+            }
+            None => match self.early_request(cx, side, &method) {
+                Ok(other) => other,
+                Err((status, detail, headers)) => {
+                    cx.net.refuse(cx.now, txn, request, status, detail, headers);
+                    return;
+                }
+            },
+        };
+        if let Some((status, headers)) = self.offer_conflict(cx, side, &method, request) {
+            cx.net.refuse(cx.now, txn, request, status, "", headers);
             return;
         }
         let extra = passed_on(request, &PASSED_ON_REQUESTS);
@@ -63,6 +81,56 @@ impl Call {
             Some((client, _)) => self.relays.push(Relay { from: side, server: txn, request: request.clone(), to: other, client }),
             None => cx.net.refuse(cx.now, txn, request, StatusCode::SERVICE_UNAVAILABLE, "", Vec::new()),
         }
+    }
+
+    /// Where a request in an early dialog goes while the caller rings: the caller's early
+    /// dialog is joined to the leg whose provisional it got last — the first 183 with SDP, whose
+    /// early media it hears, or else the ringing leg — and UPDATE (RFC 3311 §5.1), INFO
+    /// (RFC 6086) and the like are relayed between those two. A second INVITE is refused as
+    /// RFC 3261 §14.2 says: 500 with Retry-After from the caller (its INVITE has no final
+    /// answer yet), 491 from a leg (our INVITE to it is in progress). A leg the caller does not
+    /// hear, or a caller whose early peer stopped ringing, gets 480: the dialog lives on (another
+    /// leg may still answer it), there is just nobody to relay to now.
+    fn early_request(&self, cx: &mut Cx<'_>, side: Side, method: &Method) -> Result<Side, Refusal> {
+        if *method == Method::Invite {
+            return Err(match side {
+                Side::Caller => {
+                    let after = cx.net.ids.rng().next_u32() % 11;
+                    (StatusCode::SERVER_INTERNAL_ERROR, "INVITE pending", vec![("Retry-After", after.to_string())])
+                }
+                Side::Leg(_) => (StatusCode::REQUEST_PENDING, "", Vec::new()),
+            });
+        }
+        let peer = self.early_peer.filter(|id| self.leg(*id).is_some_and(Leg::rings));
+        match (side, peer) {
+            (Side::Caller, Some(id)) => Ok(Side::Leg(id)),
+            (Side::Leg(id), Some(p)) if p == id => Ok(Side::Caller),
+            (Side::Caller, _) => Err((StatusCode::TEMPORARILY_UNAVAILABLE, "no early dialog to relay to", Vec::new())),
+            (Side::Leg(_), _) => Err((StatusCode::TEMPORARILY_UNAVAILABLE, "the caller does not hear this leg", Vec::new())),
+        }
+    }
+
+    /// An offer from `side` that meets another still unanswered on the same pair of dialogs: 491
+    /// when we sent `side` an offer it has not answered (glare, RFC 3311 §5.2 and RFC 3261
+    /// §14.2: each side retries after a random wait), 500 with Retry-After when `side`'s own
+    /// previous offer is not answered yet (RFC 3311 §5.2). An INVITE is an offer exchange even
+    /// without a body (the offer then comes in its 2xx).
+    fn offer_conflict(&self, cx: &mut Cx<'_>, side: Side, method: &Method, request: &Message) -> Option<(StatusCode, Vec<(&'static str, String)>)> {
+        if !carries_offer(method, request) {
+            return None;
+        }
+        let open = |r: &&Relay| r.request.method().is_some_and(|m| carries_offer(m, &r.request));
+        let toward = self.relays.iter().filter(open).any(|r| r.to == side);
+        // A 2xx to a re-INVITE waits for its ACK: that exchange is not over in either direction.
+        let unacked = *method == Method::Invite && self.await_ack.is_some();
+        if toward || unacked {
+            return Some((StatusCode::REQUEST_PENDING, Vec::new()));
+        }
+        if self.relays.iter().filter(open).any(|r| r.from == side) {
+            let after = cx.net.ids.rng().next_u32() % 11;
+            return Some((StatusCode::SERVER_INTERNAL_ERROR, vec![("Retry-After", after.to_string())]));
+        }
+        None
     }
 
     fn on_bye(&mut self, cx: &mut Cx<'_>, side: Side) {
@@ -116,7 +184,9 @@ impl Call {
             if let Some(dialog) = self.dialog_mut(relay.to) {
                 dialog.on_response(response);
             }
-            if let Some(interval) = session_expires(response).or(self.session.map(|s| s.interval)) {
+            // An early UPDATE's 2xx (RFC 3311) does not start the session: only the answer does.
+            let interval = session_expires(response).or(self.session.map(|s| s.interval));
+            if let Some(interval) = interval.filter(|_| self.snr.answered_leg().is_some()) {
                 // RFC 4028 §10: a 2xx to a refresh restarts the session.
                 self.session = Some(Session { interval, expires: cx.now + interval });
             }

@@ -21,6 +21,15 @@ impl Call {
                 // Hop by hop (RFC 3261 §16.7 step 5): it only stops retransmissions.
                 return;
             }
+            let sdp = !response.body().is_empty();
+            if sdp && !leg.early_media {
+                // The first provisional with SDP: its fork's early dialog is the one the caller
+                // may hear, and the one early UPDATE/INFO are relayed on (RFC 3311 §5.1).
+                leg.early_media = true;
+                if leg.dialog.remote_tag.as_deref() != response.to_tag().ok().flatten() {
+                    leg.dialog.rebase(&response);
+                }
+            }
             leg.dialog.on_response(&response);
             leg.provisional = true;
             if !leg.cancel_sent {
@@ -30,7 +39,6 @@ impl Call {
             if let Some(reason) = leg.cancel_pending.take() {
                 send_cancel(cx, leg, reason);
             }
-            let sdp = !response.body().is_empty();
             leg.last_provisional = Some(response);
             let event = Event::Provisional { leg: id, status: status.as_u16(), sdp };
             self.tell(cx, event);
@@ -49,9 +57,10 @@ impl Call {
             }
             if leg.dialog.remote_tag != tag {
                 // The fork that answered makes the dialog, not the one that rang first (§12.1.2).
-                leg.dialog.remote_tag = None;
+                leg.dialog.rebase(&response);
+            } else {
+                leg.dialog.on_response(&response);
             }
-            leg.dialog.on_response(&response);
             leg.answer = Some(response);
             leg.deadline = None;
             leg.reported = true;

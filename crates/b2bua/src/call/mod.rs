@@ -132,6 +132,9 @@ pub(crate) struct Leg {
     /// Timer C (§16.6 step 11, a UAC's equivalent) or, after a CANCEL, the §9.1 give-up.
     pub(crate) deadline: Option<Instant>,
     pub(crate) last_provisional: Option<Message>,
+    /// A provisional with SDP came: the dialog follows that fork (its early dialog is the one
+    /// early requests are relayed on).
+    pub(crate) early_media: bool,
     /// Its 2xx.
     pub(crate) answer: Option<Message>,
     /// Our ACK to that 2xx, resent when the 2xx is.
@@ -179,6 +182,9 @@ pub(crate) struct Call {
     pub(crate) max_forwards: u8,
     pub(crate) await_ack: Option<AwaitAck>,
     pub(crate) relays: Vec<Relay>,
+    /// The leg whose provisional the caller got last (its early media, or else its ringing):
+    /// the other end of the caller's early dialog while it rings.
+    pub(crate) early_peer: Option<LegId>,
     pub(crate) session: Option<Session>,
     /// The time of this call's one entry in the engine's deadline heap.
     pub(crate) queued: Option<Instant>,
@@ -191,6 +197,13 @@ pub(crate) struct Cx<'a> {
     pub(crate) net: &'a mut Net,
     pub(crate) registrar: &'a Registrar,
     pub(crate) zones: &'a Zones,
+}
+
+impl Leg {
+    /// Still ringing: neither answered nor ended nor being cancelled.
+    pub(crate) fn rings(&self) -> bool {
+        self.answer.is_none() && !self.reported && !self.cancel_sent && self.cancel_pending.is_none()
+    }
 }
 
 impl Call {
@@ -296,7 +309,17 @@ pub(crate) fn session_expires(msg: &Message) -> Option<Duration> {
     (secs > 0).then(|| Duration::from_secs(secs))
 }
 
-/// Whether `method` may be relayed across a confirmed call.
+/// Whether `request` opens an offer/answer exchange (RFC 3264): an INVITE always (a late offer
+/// comes in its 2xx), an UPDATE with a body (RFC 3311 §5.1).
+pub(crate) fn carries_offer(method: &Method, request: &Message) -> bool {
+    match method {
+        Method::Invite => true,
+        Method::Update => !request.body().is_empty(),
+        _ => false,
+    }
+}
+
+/// Whether `method` may be relayed across a call.
 pub(crate) fn relayable(method: &Method) -> bool {
     !matches!(method, Method::Ack | Method::Cancel | Method::Bye | Method::Register)
 }

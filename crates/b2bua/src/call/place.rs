@@ -159,6 +159,7 @@ impl Call {
             cancel_sent: false,
             deadline: Some(cx.now + cx.net.config.timers.timer_c),
             last_provisional: None,
+            early_media: false,
             answer: None,
             ack: None,
             reported: false,

@@ -130,6 +130,30 @@ impl Node {
     }
 }
 
+/// Bob's desk phone (1002) and Alice's (1001).
+pub const BOB_DESK: &str = "127.0.0.1:5070";
+pub const ALICE_DESK: &str = "127.0.0.1:5072";
+
+/// Bob's and Alice's desks register with digest (and the events of that are forgotten).
+pub fn register_desks(node: &mut Node) {
+    for (user, password, addr, dn) in [("bob-desk", "bob-pw", BOB_DESK, "1002"), ("alice-desk", "alice-pw", ALICE_DESK, "1001")] {
+        let mut phone = Phone::new(user, password, addr);
+        let contact = format!("Contact: <sip:{dn}@{addr}>\n");
+        let out = node.udp(addr, &phone.register(dn, Transport::Udp, &contact));
+        phone.challenged(&parse(only(&out)));
+        let out = node.udp(addr, &phone.register(dn, Transport::Udp, &contact));
+        assert!(status_line(only(&out)).starts_with("SIP/2.0 200"), "{}", dump(&out));
+    }
+    node.events.clear();
+}
+
+/// Alice's desk dials `dialed` with an SDP offer.
+pub fn alice_calls(node: &mut Node, dialed: &str, call_id: &str) -> (Ua, Vec<Transmit>) {
+    let mut alice = Ua::caller(ALICE_DESK, "\"Alice\" <sip:1001@ent-pa.com>", &format!("sip:{dialed}@127.0.0.1:5060"), call_id);
+    let out = node.udp(ALICE_DESK, &alice.request("INVITE", "Supported: timer, 100rel\nSession-Expires: 1800\n", Some(&sdp("alice", 4000))));
+    (alice, out)
+}
+
 /// The parsed message of a transmit.
 pub fn parse(t: &Transmit) -> Message {
     Message::parse(t.bytes.clone()).unwrap_or_else(|e| panic!("{e}\n{}", String::from_utf8_lossy(&t.bytes)))

@@ -135,6 +135,11 @@ impl SnrCall {
         self.answered
     }
 
+    /// Whether the caller still waits for its final response (rings or hears early media).
+    pub fn caller_ringing(&self) -> bool {
+        self.caller == Caller::Ringing
+    }
+
     /// The leg whose early media the caller hears.
     pub fn early_media_leg(&self) -> Option<LegId> {
         self.early_media
