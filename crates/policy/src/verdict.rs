@@ -76,6 +76,24 @@ impl PolicyAllowed {
         self.proxy.as_ref()
     }
 
+    /// The location set in the order a `proxy` node tries it (RFC 3880 §6.1): highest priority
+    /// first, a location without a priority counting as 1.0 and script order kept among equals;
+    /// `ordering="first-only"` keeps only the first. Empty: route the destination as usual.
+    pub fn locations_to_try(&self) -> Vec<&Target> {
+        let mut ordered: Vec<&Target> = self.targets.iter().collect();
+        ordered.sort_by(|a, b| b.priority.unwrap_or(1.0).total_cmp(&a.priority.unwrap_or(1.0)));
+        if self.ordering() == Ordering::FirstOnly {
+            ordered.truncate(1);
+        }
+        ordered
+    }
+
+    /// How the locations are tried: the `proxy` node's `ordering`, or all at once when the
+    /// script ended without one (RFC 3880 §6.1's default, `parallel`).
+    pub fn ordering(&self) -> Ordering {
+        self.proxy.map_or(Ordering::Parallel, |p| p.ordering)
+    }
+
     /// Present when the `proxy` node has outputs (busy, noanswer, …): on that outcome the caller
     /// calls [`crate::resume`] to learn what the script does next.
     pub fn continuation(&self) -> Option<&Continuation> {

@@ -331,3 +331,29 @@ fn rule_switch_conditions_all_hold() {
     assert_eq!(rejected_status(&evaluate(&invite("default", "bob@ent-pa.com", "9011@pstn"), &set).0), Some(403));
     assert_eq!(rejected_status(&evaluate(&invite("traversal", "x@y", "9011@pstn"), &set).0), Some(404));
 }
+
+#[test]
+fn rfc3880_6_1_the_proxy_node_orders_the_location_set() {
+    let script = |ordering: &str| {
+        incoming(&format!(
+            "<location url=\"sip:low@a\" priority=\"0.2\">\n<location url=\"sip:none@b\">\n\
+             <location url=\"sip:high@c\" priority=\"0.9\">\n<location url=\"sip:also-low@d\" priority=\"0.2\">\n\
+             <proxy{ordering}/>\n</location>\n</location>\n</location>\n</location>"
+        ))
+    };
+    let tried = |ordering: &str| {
+        let (verdict, _) = evaluate(&invite("default", "sip:a@x", "sip:b@y"), &load(&script(ordering)));
+        let Verdict::Allow(allowed) = verdict else { panic!("{ordering}: {verdict:?}") };
+        let uris: Vec<String> = allowed.locations_to_try().iter().map(|t| t.uri.clone()).collect();
+        (allowed.ordering(), uris)
+    };
+    // No priority counts as 1.0; equal priorities keep the script's order.
+    let all = ["sip:none@b", "sip:high@c", "sip:low@a", "sip:also-low@d"].map(str::to_owned).to_vec();
+    assert_eq!(tried(""), (Ordering::Parallel, all.clone()));
+    assert_eq!(tried(" ordering=\"sequential\""), (Ordering::Sequential, all));
+    assert_eq!(tried(" ordering=\"first-only\""), (Ordering::FirstOnly, vec!["sip:none@b".to_owned()]));
+    // A script that ends without a proxy node proxies to the set in parallel (RFC 3880 §6.1 default).
+    let (verdict, _) = evaluate(&invite("default", "sip:a@x", "sip:b@y"), &load(&incoming("<location url=\"sip:x@z\"/>")));
+    let ordering = verdict.allowed().map(|a| (a.ordering(), a.locations_to_try().len()));
+    assert_eq!(ordering, Some((Ordering::Parallel, 1)));
+}

@@ -6,14 +6,15 @@
 
 use std::sync::Arc;
 
-use causeway_policy::{PolicySet, Verdict};
+use causeway_policy::verdict::Ordering;
+use causeway_policy::{PolicyAllowed, PolicySet, Verdict};
 use causeway_routing::{Authentication, Decision, Outcome, RejectCause, TraceStep, ZoneClassified};
 use causeway_sip::uri::Uri;
 use causeway_sip::{Message, StatusCode};
 use chrono::{DateTime, Utc};
 
 use crate::locate::LocateError;
-use crate::security::policy_input;
+use crate::security::{call_policy, policy_input};
 
 /// The dry run's description of a request's arrival.
 #[derive(Debug, Clone, Default)]
@@ -26,9 +27,11 @@ pub struct DryRun {
     pub policy: Option<(Arc<PolicySet>, DateTime<Utc>)>,
 }
 
-/// Evaluates the dry run's call policy over `request` and writes its verdict into `decision`'s
-/// trace; a request policy does not allow gets its answer, and the search steps go (they would
-/// not run).
+/// Evaluates the dry run's call policy over `request` as the live gate does (a CPL `lookup`
+/// answered "failed" and the script resumed) and writes its verdict into `decision`'s trace; a
+/// request policy does not allow gets its answer, and the search steps go (they would not run).
+/// `Ok` carries the verdict that allowed it (its CPL location set, if any); `Ok(None)` without
+/// call policy.
 pub(crate) fn police(
     dry_run: &DryRun,
     request: &Message,
@@ -36,19 +39,29 @@ pub(crate) fn police(
     authentication: &Authentication,
     request_uri: &Uri<'_>,
     decision: &mut Decision,
-) -> Option<LocateError> {
-    let (set, wall_time) = dry_run.policy.as_ref()?;
+) -> Result<Option<PolicyAllowed>, LocateError> {
+    let Some((set, wall_time)) = dry_run.policy.as_ref() else { return Ok(None) };
     let input = policy_input(request, classified.zone(), authentication, request_uri, *wall_time);
-    let (verdict, trace) = causeway_policy::evaluate(&input, set);
+    let (verdict, trace) = call_policy(set, &input, |_| ());
     let (summary, refusal) = match &verdict {
-        Verdict::Allow(_) => ("allow".to_owned(), None),
+        Verdict::Allow(a) if a.targets().is_empty() => ("allow".to_owned(), None),
+        Verdict::Allow(a) => {
+            let uris: Vec<&str> = a.locations_to_try().iter().map(|t| t.uri.as_str()).collect();
+            let ordering = match a.ordering() {
+                Ordering::Parallel => "parallel",
+                Ordering::Sequential => "sequential",
+                Ordering::FirstOnly => "first-only",
+            };
+            (format!("proxy ({ordering}) to {}", uris.join(", ")), None)
+        }
         Verdict::Reject(r) => (format!("reject {} {}", r.status, r.reason), Some((r.status, r.reason.clone()))),
         Verdict::Redirect(r) => {
             let status = if r.permanent { StatusCode::MOVED_PERMANENTLY } else { StatusCode::MOVED_TEMPORARILY };
-            ("redirect".to_owned(), Some((status.as_u16(), status.default_reason().to_owned())))
+            let contacts: Vec<String> = r.contacts.iter().map(|c| format!("<{}>", c.uri)).collect();
+            let summary = format!("redirect {} {} with Contact: {}", status.as_u16(), status.default_reason(), contacts.join(", "));
+            (summary, Some((status.as_u16(), status.default_reason().to_owned())))
         }
-        // The node answers a CPL lookup "failed" and resumes the script; the dry run shows where
-        // the script stopped.
+        // `call_policy` resolves every lookup.
         Verdict::Lookup(_) => ("lookup".to_owned(), None),
     };
     let step = TraceStep::Policy { verdict: summary, decided_by: verdict.decided_by().to_string(), trace };
@@ -61,7 +74,7 @@ pub(crate) fn police(
         Some(slot) => *slot = step,
         None => steps.push(step),
     }
-    let (status, reason) = refusal?;
+    let Some((status, reason)) = refusal else { return Ok(verdict.allowed().cloned()) };
     decision.outcome = Outcome::Reject { status, reason, cause: RejectCause::Policy };
-    Some(LocateError::Rejected { status: StatusCode::new(status).unwrap_or(StatusCode::FORBIDDEN) })
+    Err(LocateError::Rejected { status: StatusCode::new(status).unwrap_or(StatusCode::FORBIDDEN) })
 }

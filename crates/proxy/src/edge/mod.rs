@@ -23,6 +23,7 @@
 
 mod dry_run;
 mod hops;
+mod locations;
 mod request;
 mod zoom;
 
@@ -143,11 +144,21 @@ impl EdgeRouter {
         };
         let view = RequestView::of(request, ctx);
         let mut decision = self.locate(&view, &classified, &authentication, health);
-        let policed = dry_run.and_then(|d| dry_run::police(d, request, &classified, &authentication, &ctx.request_uri, &mut decision));
-        if let Some(refused) = policed {
-            return EdgeDecision { classified, decision: Some(decision), outcome: Err(refused) };
-        }
+        // Call policy's verdict: the gate's (live), or the dry run's, evaluated the same way.
+        let allowed = match dry_run {
+            Some(d) => match dry_run::police(d, request, &classified, &authentication, &ctx.request_uri, &mut decision) {
+                Ok(allowed) => allowed,
+                Err(refused) => return EdgeDecision { classified, decision: Some(decision), outcome: Err(refused) },
+            },
+            None => cleared.and_then(crate::Clearance::policy).cloned(),
+        };
         let mut rng = rand::rngs::StdRng::seed_from_u64(self.seed ^ call_hash(request));
+        if let Some(allowed) = allowed.filter(|a| !a.targets().is_empty()) {
+            // A CPL location set replaces the search (RFC 3880 §6.1).
+            let routed = locations::Routed { request, ctx, classified: &classified, authentication: &authentication, health };
+            let outcome = locations::targets(self, &routed, &allowed, &mut decision, &mut rng);
+            return EdgeDecision { classified, decision: Some(decision), outcome };
+        }
         let outcome = match decision.outcome {
             causeway_routing::Outcome::Route { .. } => {
                 hops::targets(&self.table, &mut decision, Some(request), &authentication, health, &mut rng)
@@ -155,8 +166,8 @@ impl EdgeRouter {
             causeway_routing::Outcome::Reject { status, .. } => {
                 Err(LocateError::Rejected { status: StatusCode::new(status).unwrap_or(StatusCode::FORBIDDEN) })
             }
-            // Only call policy (a CPL location set, redirect or lookup) gives this outcome, and
-            // this router runs no call policy of its own.
+            // Only routing's own call-policy phase gives this outcome, and this router does not
+            // run it (the gate does; a location set is routed above).
             causeway_routing::Outcome::Policy => Err(LocateError::Rejected { status: StatusCode::SERVER_INTERNAL_ERROR }),
         };
         EdgeDecision { classified, decision: Some(decision), outcome }

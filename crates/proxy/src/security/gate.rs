@@ -11,7 +11,7 @@ use causeway_policy::digest::{credentials_realm, AuthOutcome, ChallengeKind};
 use causeway_policy::flood::Admission;
 use causeway_policy::input::StringFields;
 use causeway_policy::seal::RouteKey;
-use causeway_policy::{evaluate, resume, Address, PolicyInput, Verdict};
+use causeway_policy::{evaluate, resume, Address, PolicyInput, PolicySet, Trace, Verdict};
 use causeway_routing::{
     address_of, authenticate, name_addr_address, AuthRequirement, AuthStep, Authentication, CredentialCheck, DigestCheck,
     ZoneClassified,
@@ -193,22 +193,32 @@ fn verify(
     }
 }
 
-/// Call policy over one request, `lookup`s answered "failed": the proxy has no location
-/// service of its own (RFC 3880 §5.3 `failure` output). Never a `Lookup`.
+/// Call policy over one request, counted.
 fn decide(security: &Security, input: &PolicyInput, counters: &mut SecurityCounters) -> Verdict {
-    let (mut verdict, trace) = evaluate(input, &security.policy);
+    let (verdict, trace) = call_policy(&security.policy, input, |v| counters.policy.record(v));
     tracing::trace!(zone = %input.zone, "call policy:\n{trace}");
+    verdict
+}
+
+/// Call policy over one request as the live path and `causeway locate` both run it: `lookup`s
+/// answered "failed", as the proxy has no location service of its own (RFC 3880 §5.3 `failure`
+/// output), and the script resumed. Never a `Lookup`; `record` sees every verdict on the way.
+pub(crate) fn call_policy(set: &PolicySet, input: &PolicyInput, mut record: impl FnMut(&Verdict)) -> (Verdict, Trace) {
+    let (mut verdict, mut trace) = evaluate(input, set);
     for _ in 0..MAX_LOOKUPS {
-        counters.policy.record(&verdict);
+        record(&verdict);
         let Verdict::Lookup(lookup) = verdict else { break };
-        verdict = match resume(input, &security.policy, lookup.continuation, CplOutcome::LookupFailed) {
-            Ok((Some(next), _)) => next,
-            Ok((None, _)) | Err(_) => return internal_error(lookup.decided_by),
+        verdict = match resume(input, set, lookup.continuation, CplOutcome::LookupFailed) {
+            Ok((Some(next), more)) => {
+                trace.steps.extend(more.steps);
+                next
+            }
+            Ok((None, _)) | Err(_) => return (internal_error(lookup.decided_by), trace),
         };
     }
     match verdict {
-        Verdict::Lookup(lookup) => internal_error(lookup.decided_by),
-        other => other,
+        Verdict::Lookup(lookup) => (internal_error(lookup.decided_by), trace),
+        other => (other, trace),
     }
 }
 

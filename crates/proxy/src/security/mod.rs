@@ -48,7 +48,7 @@ use chrono::{DateTime, Utc};
 use crate::core::Core;
 use crate::locate::{Locator, Target};
 
-pub(crate) use gate::{policy_input, Gate, GateOutcome};
+pub(crate) use gate::{call_policy, policy_input, Gate, GateOutcome};
 
 /// What the security phases run with. `causeway-node` builds it from the validated
 /// configuration; the same `zones` table should serve the edge router.
