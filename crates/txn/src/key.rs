@@ -5,8 +5,9 @@
 //! [`KeyDigest`]: the table keeps 16 bytes per transaction, and matching or creating one
 //! allocates nothing.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::hash::{BuildHasher, RandomState};
+
+use hashbrown::HashTable;
 
 /// The top Via's sent-by (RFC 3261 §20.42).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,32 +118,41 @@ impl Digester {
     }
 }
 
-/// Hashes a [`KeyDigest`] for the table's map by folding it: it is already keyed and uniform,
-/// so hashing it again would only cost time.
-#[derive(Debug, Default)]
-pub(crate) struct DigestHasher(u64);
-
-impl Hasher for DigestHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word.iter_mut().zip(chunk).for_each(|(w, b)| *w = *b);
-            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
-        }
-    }
-
-    fn write_u128(&mut self, value: u128) {
+impl KeyDigest {
+    /// The digest folded to the word the index hashes by: it is already keyed and uniform, so
+    /// hashing it again would only cost time.
+    pub(crate) fn fold(self) -> u64 {
         // Truncation is the point: the low and high halves are folded into one word.
-        self.0 ^= (value as u64) ^ ((value >> 64) as u64);
+        (self.0 as u64) ^ ((self.0 >> 64) as u64)
     }
 }
 
-/// The map from digests to transactions.
-pub(crate) type DigestMap<V> = HashMap<KeyDigest, V, BuildHasherDefault<DigestHasher>>;
+/// The live transactions by key digest, as slab indices: 4 bytes a slot plus hashbrown's control
+/// byte, where a digest-to-id map takes 32 (a 16-byte-aligned digest and the id). Every
+/// transaction of the last 64*T1 is in here (RFC 6026), so at thousands of calls a second the
+/// slot size is megabytes. The digest itself lives in the slab entry the index points to.
+#[derive(Debug, Default)]
+pub(crate) struct KeyIndex(HashTable<u32>);
+
+impl KeyIndex {
+    /// The index stored under `digest`; `digest_of` reads the digest of a stored index.
+    pub(crate) fn find(&self, digest: KeyDigest, digest_of: impl Fn(u32) -> Option<KeyDigest>) -> Option<u32> {
+        self.0.find(digest.fold(), |&i| digest_of(i) == Some(digest)).copied()
+    }
+
+    /// Store `index` under `digest`, which no stored index has; `digest_of` rehashes the
+    /// others when the table grows.
+    pub(crate) fn insert(&mut self, digest: KeyDigest, index: u32, digest_of: impl Fn(u32) -> Option<KeyDigest>) {
+        self.0.insert_unique(digest.fold(), index, |&i| digest_of(i).map_or(0, KeyDigest::fold));
+    }
+
+    /// Forget `index`, stored under `digest`.
+    pub(crate) fn remove(&mut self, digest: KeyDigest, index: u32) {
+        if let Ok(found) = self.0.find_entry(digest.fold(), |&i| i == index) {
+            found.remove();
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,7 @@
 //! The machines know status codes, timers and wire bytes, nothing else: matching, message
 //! parsing and building live in the table. That keeps each state small and testable.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -13,7 +13,7 @@ use crate::invite_server::InviteServer;
 use crate::non_invite_client::NonInviteClient;
 use crate::non_invite_server::NonInviteServer;
 use crate::output::{TxnKind, TxnState};
-use crate::timer::{Timer, TimerTable};
+use crate::timer::{Tick, Timer, TimerTable};
 
 /// One transaction's state machine, whichever of the four it is.
 #[derive(Debug)]
@@ -90,7 +90,7 @@ impl Machine {
 /// Inputs shared by all steps of one transaction.
 pub(crate) struct Ctx<'a> {
     /// The time of the event being handled.
-    pub(crate) now: Instant,
+    pub(crate) now: Tick,
     /// Timer base values.
     pub(crate) config: &'a TxnConfig,
     /// TCP/TLS: no retransmissions, zero-length linger timers (RFC 3261 §17.1.1.2, §17.2.1).
@@ -104,7 +104,7 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// Arm `timer` to fire `after` from now.
     pub(crate) fn arm(&mut self, timer: Timer, after: Duration) {
-        self.timers.set(timer, self.now + after);
+        self.timers.set(timer, self.now.after(after));
     }
 
     /// Queue `bytes` for the transport.

@@ -13,13 +13,13 @@ use crate::config::{ConfigError, TxnConfig};
 use crate::error::TxnError;
 use crate::invite_client::InviteClient;
 use crate::invite_server::InviteServer;
-use crate::key::{Digester, DigestMap, KeyBuf, KeyDigest};
+use crate::key::{Digester, KeyBuf, KeyDigest, KeyIndex};
 use crate::machine::{Ctx, Machine, Output, Signal};
 use crate::message;
 use crate::non_invite_client::NonInviteClient;
 use crate::non_invite_server::NonInviteServer;
 use crate::output::{Event, Transmit, TxnId, TxnKind, TxnState};
-use crate::timer::{Timer, TimerTable};
+use crate::timer::{Epoch, Tick, Timer, TimerTable};
 
 /// All transactions of one engine (one shard), keyed per RFC 3261 §17.1.3 / §17.2.3.
 ///
@@ -33,11 +33,13 @@ pub struct TransactionTable<P> {
     txns: Slab<Entry<P>>,
     /// By key digest: a transaction lingers up to 64*T1 after its final response (RFC 6026), so
     /// what it holds is multiplied by every call of the last 32 s.
-    keys: DigestMap<TxnId>,
+    keys: KeyIndex,
     digester: Digester,
     /// Deadline hints, at most one live one per transaction (`Entry::scheduled`); entries
     /// that no longer match are skipped when they surface.
-    deadlines: BinaryHeap<Reverse<(Instant, u32, u32)>>,
+    deadlines: BinaryHeap<Reverse<(Tick, u32, u32)>>,
+    /// What the deadlines count from: set by the first transaction.
+    epoch: Option<Epoch>,
     transmits: VecDeque<Transmit<P>>,
     events: VecDeque<Event<P>>,
     scratch: KeyBuf,
@@ -53,7 +55,7 @@ struct Entry<P> {
     transport: Transport,
     peer: P,
     /// The deadline this transaction has in the heap, if any.
-    scheduled: Option<Instant>,
+    scheduled: Option<Tick>,
 }
 
 impl<P: Clone> TransactionTable<P> {
@@ -63,9 +65,10 @@ impl<P: Clone> TransactionTable<P> {
         Ok(Self {
             config,
             txns: Slab::new(),
-            keys: DigestMap::default(),
+            keys: KeyIndex::default(),
             digester: Digester::default(),
             deadlines: BinaryHeap::new(),
+            epoch: None,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             scratch: KeyBuf::default(),
@@ -100,7 +103,8 @@ impl<P: Clone> TransactionTable<P> {
 
     /// When `timer` of `txn` fires, if it is armed.
     pub fn timer(&self, txn: TxnId, timer: Timer) -> Option<Instant> {
-        self.entry(txn).and_then(|e| e.timers.get(timer))
+        let epoch = self.epoch?;
+        self.entry(txn).and_then(|e| e.timers.get(timer)).map(|at| epoch.instant(at))
     }
 
     /// The request a client transaction sent, exactly as on the wire, until its final
@@ -155,7 +159,7 @@ impl<P: Clone> TransactionTable<P> {
             return Err(TxnError::AckStartsNoTransaction);
         }
         let key = self.digester.digest(self.scratch.client(branch, method.as_str()));
-        if self.keys.contains_key(&key) {
+        if self.lookup(key).is_some() {
             return Err(TxnError::DuplicateBranch);
         }
         let is_invite = *method == Method::Invite;
@@ -204,8 +208,10 @@ impl<P: Clone> TransactionTable<P> {
 
     /// Fire every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        let Some(epoch) = self.epoch else { return };
+        let tick = epoch.tick(now);
         while let Some(&Reverse((at, index, generation))) = self.deadlines.peek() {
-            if at > now {
+            if at > tick {
                 break;
             }
             self.deadlines.pop();
@@ -215,7 +221,7 @@ impl<P: Clone> TransactionTable<P> {
                 continue;
             }
             entry.scheduled = None;
-            while let Some(timer) = live(&mut self.txns, txn).and_then(|e| e.timers.pop_expired(now)) {
+            while let Some(timer) = live(&mut self.txns, txn).and_then(|e| e.timers.pop_expired(tick)) {
                 self.step(txn, now, None, |machine, ctx| match machine {
                     Machine::InviteClient(m) => Machine::InviteClient(m.on_timer(ctx, timer)),
                     Machine::NonInviteClient(m) => Machine::NonInviteClient(m.on_timer(ctx, timer)),
@@ -261,7 +267,7 @@ impl<P: Clone> TransactionTable<P> {
                         reschedule(&mut self.deadlines, txn, entry);
                     }
                 }
-                Some(_) => return Some(at),
+                Some(_) => return self.epoch.map(|epoch| epoch.instant(at)),
             }
         }
         None
@@ -274,7 +280,7 @@ impl<P: Clone> TransactionTable<P> {
     pub fn terminate(&mut self, txn: TxnId) {
         if self.entry(txn).is_some() {
             let entry = self.txns.remove(txn.index as usize);
-            self.keys.remove(&entry.key);
+            self.keys.remove(entry.key, txn.index);
             self.events.push_back(Event::Terminated { txn });
         }
     }
@@ -286,14 +292,14 @@ impl<P: Clone> TransactionTable<P> {
         let Some(method) = request.method() else { return false };
         let Ok(key) = message::server_key(&mut self.scratch, request, method) else { return false };
         let key = self.digester.digest(key);
-        self.keys.get(&key).is_some_and(|txn| matches!(self.kind(*txn), Some(TxnKind::InviteServer | TxnKind::NonInviteServer)))
+        self.lookup(key).is_some_and(|txn| matches!(self.kind(txn), Some(TxnKind::InviteServer | TxnKind::NonInviteServer)))
     }
 
     /// The INVITE server transaction a CANCEL targets (RFC 3261 §9.2: the §17.2.3 match with
     /// the method taken as INVITE).
     pub fn find_cancelled_invite(&mut self, cancel: &Message) -> Option<TxnId> {
         let key = self.digester.digest(message::server_key(&mut self.scratch, cancel, &Method::Invite).ok()?);
-        let txn = *self.keys.get(&key)?;
+        let txn = self.lookup(key)?;
         (self.kind(txn) == Some(TxnKind::InviteServer)).then_some(txn)
     }
 
@@ -306,7 +312,7 @@ impl<P: Clone> TransactionTable<P> {
             Ok(key) => self.digester.digest(key),
             Err(error) => return Err(Rejected::new(error, request)),
         };
-        if let Some(&txn) = self.keys.get(&key) {
+        if let Some(txn) = self.lookup(key) {
             if method == Method::Ack {
                 // Completed → Confirmed; Confirmed absorbs; RFC 6026 §7.1: Accepted passes it up.
                 let deliver = Event::Ack { txn: Some(txn), request, from };
@@ -352,7 +358,7 @@ impl<P: Clone> TransactionTable<P> {
             Ok(key) => self.digester.digest(key),
             Err(error) => return Err(Rejected::new(error, response)),
         };
-        let Some(&txn) = self.keys.get(&key) else {
+        let Some(txn) = self.lookup(key) else {
             self.events.push_back(Event::StrayResponse { response, from });
             return Ok(());
         };
@@ -379,6 +385,7 @@ impl<P: Clone> TransactionTable<P> {
         start: impl FnOnce(&mut Ctx<'_>) -> Machine,
     ) -> Result<TxnId, TxnError> {
         let max = self.config.max_transactions;
+        let tick = self.epoch(now).tick(now);
         let vacant = self.txns.vacant_entry();
         let index = match u32::try_from(vacant.key()) {
             Ok(index) if vacant.key() < max => index,
@@ -388,11 +395,12 @@ impl<P: Clone> TransactionTable<P> {
         self.next_generation = generation.wrapping_add(1);
         let txn = TxnId { index, generation };
         let mut timers = TimerTable::default();
-        let mut ctx = Ctx { now, config: &self.config, reliable: transport.is_reliable(), timers: &mut timers, out: Output::default() };
+        let mut ctx = Ctx { now: tick, config: &self.config, reliable: transport.is_reliable(), timers: &mut timers, out: Output::default() };
         let machine = start(&mut ctx);
         let out = ctx.out;
         vacant.insert(Entry { generation, key, machine, timers, transport, peer, scheduled: None });
-        self.keys.insert(key, txn);
+        let txns = &self.txns;
+        self.keys.insert(key, index, |i| txns.get(i as usize).map(|e| e.key));
         self.finish(txn, out, None);
         Ok(txn)
     }
@@ -406,9 +414,10 @@ impl<P: Clone> TransactionTable<P> {
 
     /// Run one step of `txn`'s machine; `None` if `txn` is not live.
     fn run(&mut self, txn: TxnId, now: Instant, f: impl FnOnce(Machine, &mut Ctx<'_>) -> Machine) -> Option<Output> {
+        let tick = self.epoch(now).tick(now);
         let entry = live(&mut self.txns, txn)?;
         let mut ctx = Ctx {
-            now,
+            now: tick,
             config: &self.config,
             reliable: entry.transport.is_reliable(),
             timers: &mut entry.timers,
@@ -437,15 +446,27 @@ impl<P: Clone> TransactionTable<P> {
         }
         if entry.machine.is_terminated() {
             let entry = self.txns.remove(txn.index as usize);
-            self.keys.remove(&entry.key);
+            self.keys.remove(entry.key, txn.index);
             self.events.push_back(Event::Terminated { txn });
         } else {
             reschedule(&mut self.deadlines, txn, entry);
         }
     }
 
+    /// The clock deadlines count from, started at the first `now` the table is given.
+    fn epoch(&mut self, now: Instant) -> Epoch {
+        *self.epoch.get_or_insert_with(|| Epoch::new(now))
+    }
+
     fn entry(&self, txn: TxnId) -> Option<&Entry<P>> {
         self.txns.get(txn.index as usize).filter(|e| e.generation == txn.generation)
+    }
+
+    /// The live transaction whose key has digest `key`.
+    fn lookup(&self, key: KeyDigest) -> Option<TxnId> {
+        let txns = &self.txns;
+        let index = self.keys.find(key, |i| txns.get(i as usize).map(|e| e.key))?;
+        txns.get(index as usize).map(|e| TxnId { index, generation: e.generation })
     }
 }
 
@@ -471,10 +492,20 @@ fn live<P>(txns: &mut Slab<Entry<P>>, txn: TxnId) -> Option<&mut Entry<P>> {
 
 /// Give the transaction a heap entry for its earliest timer unless an earlier or equal one
 /// is already there (a later-than-needed hint is corrected when it surfaces).
-fn reschedule<P>(deadlines: &mut BinaryHeap<Reverse<(Instant, u32, u32)>>, txn: TxnId, entry: &mut Entry<P>) {
+fn reschedule<P>(deadlines: &mut BinaryHeap<Reverse<(Tick, u32, u32)>>, txn: TxnId, entry: &mut Entry<P>) {
     let Some(next) = entry.timers.next_timeout() else { return };
     if entry.scheduled.is_none_or(|s| next < s) {
         entry.scheduled = Some(next);
         deadlines.push(Reverse((next, txn.index, txn.generation)));
+    }
+}
+
+#[cfg(test)]
+mod layout {
+    /// A lingering transaction is mostly this entry; with a proxy's 88-byte peer it was 256
+    /// bytes before timers became ticks.
+    #[test]
+    fn an_entry_with_a_proxy_sized_peer_takes_208_bytes() {
+        assert_eq!(std::mem::size_of::<super::Entry<[u64; 11]>>(), 208);
     }
 }
