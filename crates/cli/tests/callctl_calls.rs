@@ -218,3 +218,30 @@ fn the_feature_code_turns_dual_ringing_off_and_the_switch_survives_a_restart() {
     assert_eq!(cdr["legs"].as_array().map(Vec::len), Some(1), "dual ringing is off: the cloud is not rung\n{cdr:#}");
     assert_eq!(toggle(&s), "SIP/2.0 603 Dual Ringing On");
 }
+
+#[test]
+fn rfc3311_an_update_during_early_media_reaches_the_ringing_phone_and_its_200_comes_back() {
+    let s = setup();
+    // Bob's desk plays early media and takes Alice's UPDATE; it answers 2 s later, once his cloud leg rings.
+    let mut desk = early_callee(s.dir.path(), "desk", s.bob, 2_000);
+    let mut cloud = callee(s.dir.path(), "cloud", s.topo.cloud, 60_000);
+    // The caller's scenario checks that its UPDATE's 200 carries the desk's answer (o=early-callee-update).
+    let outcome = call_with("callctl/caller-early-update.xml", s.dir.path(), &s.node, s.alice, "1001", "1002", 500);
+    if outcome.status.and_then(|c| c.code()) != Some(0) {
+        panic!("Alice's call failed\n{}\n{}", outcome.report, s.node.log());
+    }
+    desk.finish(LIMIT).assert_all_succeeded(1);
+    cloud.finish(LIMIT).assert_all_succeeded(1);
+    let desk_messages = messages(s.dir.path(), "desk").replace("\r\n", "\n");
+    let update = desk_messages.split("UPDATE sip:early@").nth(1).unwrap_or_else(|| panic!("no UPDATE reached the desk\n{desk_messages}"));
+    let update = update.split("\n\n").next().unwrap_or_default();
+    assert!(update.contains("CSeq: 2 UPDATE") && update.contains("Contact: <sip:cwb-"), "the leg's dialog\n{update}");
+    let call_id = update.lines().find(|l| l.starts_with("Call-ID:")).unwrap_or_default();
+    assert!(!call_id.ends_with("@127.0.0.1"), "the leg's own Call-ID, not the caller's: {call_id}");
+    let caller_messages = messages(s.dir.path(), &format!("caller-{}", s.alice));
+    assert!(caller_messages.contains("CSeq: 2 UPDATE") && caller_messages.contains("o=early-callee-update"), "{caller_messages}");
+    let cloud_messages = messages(s.dir.path(), "cloud");
+    assert!(cloud_messages.contains(&format!("Reason: {COMPLETED_ELSEWHERE}")), "{cloud_messages}");
+    let cdr = cdrs(s.dir.path(), 1).remove(0);
+    assert_eq!((&cdr["status"], &cdr["answered_leg"], &cdr["early_media_leg"]), (&json!(200), &json!(0), &json!(0)), "{cdr:#}");
+}

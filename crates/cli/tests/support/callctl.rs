@@ -59,16 +59,17 @@ impl Topology {
              [log]\nlevel = \"info\"\n\n[security.flood]\ntrusted_cidrs = [\"127.0.0.1/32\"]\n\n",
             self.node
         );
-        for (name, port, auth) in [
-            ("webex", self.cloud, "treat-as-authenticated"),
-            ("unity", self.unity, "do-not-check"),
-            ("pstn-gw", self.pstn, "do-not-check"),
-            ("teams", self.teams, "do-not-check"),
+        // Flow F2: the cloud names the user's home cluster in a Route, so its zone honours Route headers.
+        for (name, port, auth, honor_route) in [
+            ("webex", self.cloud, "treat-as-authenticated", true),
+            ("unity", self.unity, "do-not-check", false),
+            ("pstn-gw", self.pstn, "do-not-check", false),
+            ("teams", self.teams, "do-not-check", false),
         ] {
             let _ = write!(
                 c,
                 "[[zone]]\nname = \"{name}\"\nkind = \"neighbor\"\npeer = [{{ address = \"127.0.0.1:{port}\", transport = \"udp\" }}]\n\
-                 keepalive = {{ enabled = false }}\nauthentication = \"{auth}\"\n\n"
+                 keepalive = {{ enabled = false }}\nauthentication = \"{auth}\"\nhonor_route_header = {honor_route}\n\n"
             );
         }
         let _ = write!(
@@ -151,6 +152,13 @@ pub(crate) fn callee(dir: &Path, name: &str, port: u16, answer_ms: u64) -> Runni
     Sipp::new(name, dir, path.to_str().unwrap_or_default(), SippTransport::Udp, port, 1, LIMIT).spawn_uas()
 }
 
+/// A phone on `port` that plays early media (183 with SDP), answers an UPDATE, and answers the call
+/// `answer_ms` after that (tests/interop/scenarios/callctl/callee-early-media.xml).
+pub(crate) fn early_callee(dir: &Path, name: &str, port: u16, answer_ms: u64) -> RunningSipp {
+    let path = scenario(dir, "callee-early-media", &[("ANSWER_MS", &answer_ms.to_string())]);
+    Sipp::new(name, dir, path.to_str().unwrap_or_default(), SippTransport::Udp, port, 1, LIMIT).spawn_uas()
+}
+
 /// A phone on `port` that answers 486.
 pub(crate) fn busy(dir: &Path, name: &str, port: u16) -> RunningSipp {
     Sipp::new(name, dir, "callctl/busy.xml", SippTransport::Udp, port, 1, LIMIT).spawn_uas()
@@ -158,7 +166,12 @@ pub(crate) fn busy(dir: &Path, name: &str, port: u16) -> RunningSipp {
 
 /// The desk phone on `port` (registered as `aor`) dials `dialed`, holds the call `hold_ms`, hangs up.
 pub(crate) fn call(dir: &Path, node: &Node, port: u16, aor: &str, dialed: &str, hold_ms: u64) -> Outcome {
-    Sipp::new(&format!("caller-{port}"), dir, "callctl/caller.xml", SippTransport::Udp, port, 1, LIMIT)
+    call_with("callctl/caller.xml", dir, node, port, aor, dialed, hold_ms)
+}
+
+/// [`call`] with another caller scenario (its trace under `caller-<port>`).
+pub(crate) fn call_with(scenario: &str, dir: &Path, node: &Node, port: u16, aor: &str, dialed: &str, hold_ms: u64) -> Outcome {
+    Sipp::new(&format!("caller-{port}"), dir, scenario, SippTransport::Udp, port, 1, LIMIT)
         .arg("-key")
         .arg("aor")
         .arg(aor)
