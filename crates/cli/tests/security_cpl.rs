@@ -97,7 +97,7 @@ fn a_cpl_script_redirects_one_destination_and_proxies_another_to_its_location() 
     assert!(moved.contains("call policy: redirect 302 Moved Temporarily with Contact: <sip:moved@elsewhere.example>"), "{moved}");
     assert!(moved.ends_with("the proxy answers 302 Moved Temporarily\n"), "{moved}");
     let team = locate("sip:team@ent-pa.com");
-    assert!(team.contains("call policy: proxy (sequential) to sip:carol@vm.ent-pa.com by CPL <proxy>"), "{team}");
+    assert!(team.contains("call policy: proxy (sequential) to sip:carol@vm.ent-pa.com by CPL <proxy> at line 8"), "{team}");
     let sends = format!("  group 0: UDP 127.0.0.1:{vm_port}; Request-URI sip:carol@vm.ent-pa.com");
     assert!(team.contains(&sends), "{team}");
 }
