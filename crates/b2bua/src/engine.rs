@@ -173,6 +173,7 @@ impl B2bua {
 
     /// The time from [`B2bua::poll_timeout`] has come.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.zones.expire(now);
         self.net.txns.handle_timeout(now);
         self.drain(now);
         while let Some(&Reverse((at, key))) = self.deadlines.peek() {
@@ -219,7 +220,7 @@ impl B2bua {
     #[must_use]
     pub fn poll_timeout(&mut self) -> Option<Instant> {
         let calls = self.deadlines.peek().map(|Reverse((at, _))| *at);
-        [self.net.txns.poll_timeout(), calls].into_iter().flatten().min()
+        [self.net.txns.poll_timeout(), calls, self.zones.next_expiry()].into_iter().flatten().min()
     }
 
     /// The keepalive's latest peer health from the proxy core ([`causeway_proxy::Core::health`]):
@@ -227,6 +228,14 @@ impl B2bua {
     /// hands it over when a peer's state changes.
     pub fn set_health(&mut self, health: HealthSnapshot) {
         self.zones.set_health(health);
+    }
+
+    /// The peer health legs are routed with: the core's last snapshot with the answers to call
+    /// control's own lookups held in it. Its [`HealthSnapshot::host_of`] names the host a leg's
+    /// destination was found under — the server name a new TLS connection there must verify
+    /// (RFC 5922 §4), as for the core's own sends.
+    pub fn health(&self) -> &HealthSnapshot {
+        self.zones.health()
     }
 
     /// The next DNS lookup a leg waits for (RFC 3263 through a DNS zone, a peer's host name);
@@ -240,7 +249,9 @@ impl B2bua {
     /// The answer to a lookup from [`B2bua::poll_resolve`] ([`DnsAnswer::Failed`] when the
     /// resolver gave up). Unknown ids are ignored.
     pub fn handle_resolved(&mut self, now: Instant, id: ResolveId, answer: DnsAnswer) {
-        if let Some((key, leg)) = self.net.lookups.finish(id) {
+        self.zones.expire(now);
+        if let Some((key, leg, query)) = self.net.lookups.finish(id) {
+            self.zones.remember(now, query, &answer);
             self.with_call(now, key, |c, cx| c.on_resolved(cx, leg, id, answer));
         }
         self.drain(now);

@@ -114,7 +114,7 @@ impl LegRoute {
 pub(crate) struct Lookups {
     next: u64,
     queue: VecDeque<Resolve>,
-    pending: HashMap<ResolveId, (CallKey, LegId)>,
+    pending: HashMap<ResolveId, (CallKey, LegId, DnsQuery)>,
 }
 
 impl Lookups {
@@ -125,7 +125,7 @@ impl Lookups {
         }
         let id = ResolveId(self.next);
         self.next += 1;
-        self.pending.insert(id, (key, leg));
+        self.pending.insert(id, (key, leg, query.clone()));
         self.queue.push_back(Resolve { id, query });
         Some(id)
     }
@@ -135,8 +135,8 @@ impl Lookups {
         self.queue.pop_front()
     }
 
-    /// Who waited for lookup `id` (once).
-    pub(crate) fn finish(&mut self, id: ResolveId) -> Option<(CallKey, LegId)> {
+    /// Who waited for lookup `id` (once), and what was asked.
+    pub(crate) fn finish(&mut self, id: ResolveId) -> Option<(CallKey, LegId, DnsQuery)> {
         self.pending.remove(&id)
     }
 }
@@ -231,7 +231,7 @@ kind = "dns"
         let id = lookups.start(query.clone(), key, LegId(0));
         let id = id.unwrap_or_else(|| panic!("room"));
         assert_eq!(lookups.poll().map(|r| r.id), Some(id));
-        assert_eq!(lookups.finish(id), Some((key, LegId(0))));
+        assert_eq!(lookups.finish(id), Some((key, LegId(0), query.clone())));
         assert_eq!(lookups.finish(id), None);
         for _ in 0..MAX_PENDING {
             assert!(lookups.start(query.clone(), key, LegId(0)).is_some());

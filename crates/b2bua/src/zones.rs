@@ -8,9 +8,14 @@
 //! authenticated" conditions do not apply to them, only its pattern and target.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use causeway_routing::resolve::{DnsAnswer, DnsQuery};
 use causeway_routing::{HealthSnapshot, RoutingTable, Zone};
 use causeway_sip::uri::Uri;
+
+/// Most answers of call control's own lookups held at once (past it the oldest goes).
+const MAX_HELD: usize = 256;
 
 /// The edge's zones as call control sees them; without a routing table nothing leaves through a
 /// zone. The zone a call comes from is not worked out here: the proxy core's gate classifies and
@@ -18,14 +23,19 @@ use causeway_sip::uri::Uri;
 #[derive(Debug, Clone, Default)]
 pub struct Zones {
     table: Option<Arc<RoutingTable>>,
-    /// Peer keepalive state as the proxy core last reported it (empty: nothing known yet).
+    /// Peer keepalive state as the proxy core last reported it (empty: nothing known yet), with
+    /// the `held` answers in it.
     health: HealthSnapshot,
+    /// Records call control's own lookups found, each until its TTL runs out (RFC 1035 §3.2.1):
+    /// later legs to the same domain need no lookup, and `HealthSnapshot::host_of` finds the name
+    /// a TLS leg's destination was found under (RFC 5922 §4) as it does for the core's sends.
+    held: Vec<(DnsQuery, DnsAnswer, Instant)>,
 }
 
 impl Zones {
     /// Zones of `table`.
     pub fn new(table: Option<Arc<RoutingTable>>) -> Self {
-        Self { table, health: HealthSnapshot::default() }
+        Self { table, health: HealthSnapshot::default(), held: Vec::new() }
     }
 
     /// The compiled table as shared with the proxy core (whose gate classifies the calls).
@@ -49,9 +59,50 @@ impl Zones {
     }
 
     /// Takes the proxy core's latest peer health (keepalive states, peer addresses, traversal
-    /// connections).
+    /// connections, the answers it holds); the answers call control holds stay in it.
     pub(crate) fn set_health(&mut self, health: HealthSnapshot) {
         self.health = health;
+        for (query, answer, _) in &self.held {
+            if self.health.answer(query).is_none() {
+                self.health.set_answer(query, Some(answer.clone()));
+            }
+        }
+    }
+
+    /// Holds the answer to one of call control's lookups for its TTL; empty and failed answers
+    /// are not held (the leg that asked has them; the next one asks again).
+    pub(crate) fn remember(&mut self, now: Instant, query: DnsQuery, answer: &DnsAnswer) {
+        let ttl = match answer {
+            DnsAnswer::Naptr(r) => r.iter().map(|n| n.ttl).min(),
+            DnsAnswer::Srv(r) => r.iter().map(|s| s.ttl).min(),
+            DnsAnswer::Addresses(r) => r.iter().map(|a| a.ttl).min(),
+            DnsAnswer::NoRecords | DnsAnswer::Failed(_) => None,
+        };
+        let Some(ttl) = ttl.filter(|t| *t > 0) else { return };
+        self.held.retain(|(q, _, _)| !q.name.eq_ignore_ascii_case(&query.name) || q.kind != query.kind);
+        if self.held.len() >= MAX_HELD {
+            let (oldest, _, _) = self.held.remove(0);
+            self.health.set_answer(&oldest, None);
+        }
+        self.health.set_answer(&query, Some(answer.clone()));
+        self.held.push((query, answer.clone(), now + Duration::from_secs(ttl.into())));
+    }
+
+    /// When the first held answer's TTL runs out.
+    pub(crate) fn next_expiry(&self) -> Option<Instant> {
+        self.held.iter().map(|(_, _, until)| *until).min()
+    }
+
+    /// Lets go of held answers whose TTL ran out.
+    pub(crate) fn expire(&mut self, now: Instant) {
+        let health = &mut self.health;
+        self.held.retain(|(query, _, until)| {
+            let keep = *until > now;
+            if !keep {
+                health.set_answer(query, None);
+            }
+            keep
+        });
     }
 
     /// The zone `uri` leaves through: the first enabled search rule, by priority, whose pattern

@@ -271,3 +271,34 @@ fn a_dns_zone_without_records_fails_the_leg_and_the_call_goes_on() {
     assert!(to(&out, ALICE_DESK).is_empty(), "the desk rings on\n{}", dump(&out));
     assert!(node.lookups().is_empty());
 }
+
+#[test]
+fn rfc5922_4_answers_are_held_for_their_ttl_and_name_the_domain_a_leg_was_found_under() {
+    let mut node = node(DNS_ZONE);
+    call_bob(&mut node, "held-1");
+    let lookups = node.lookups();
+    let [srv] = lookups.as_slice() else { panic!("{lookups:?}") };
+    let records = vec![SrvRecord { priority: 10, weight: 1, port: 5060, target: "sip1.webex.test.".into(), ttl: 60 }];
+    node.resolved(srv.id, DnsAnswer::Srv(records));
+    let lookups = node.lookups();
+    let [a] = lookups.as_slice() else { panic!("{lookups:?}") };
+    let out = node.resolved(a.id, DnsAnswer::Addresses(vec![AddressRecord { address: [10, 0, 0, 2].into(), ttl: 60 }]));
+    let first = one(&out, CLOUD, "INVITE sip:bob@ent-pa.call.webex.com");
+    node.udp(CLOUD, &reply(&first, 180, "c1", CLOUD, None));
+    // RFC 5922 §4.1: the TLS server name of an SRV target is the domain looked up, not the target.
+    let domain = Some("ent-pa.call.webex.com");
+    assert_eq!(node.b2bua.health().host_of(addr(CLOUD)), domain);
+    // The core's next snapshot does not make call control forget its own answers.
+    node.b2bua.set_health(HealthSnapshot::default());
+    assert_eq!(node.b2bua.health().host_of(addr(CLOUD)), domain);
+    // Within their TTL the next call's leg needs no lookup.
+    let out = call_bob(&mut node, "held-two");
+    assert!(node.lookups().is_empty());
+    one(&out, CLOUD, "INVITE sip:bob@ent-pa.call.webex.com");
+    // Past it they are gone, and asked for again.
+    node.advance(secs(60));
+    assert_eq!(node.b2bua.health().host_of(addr(CLOUD)), None);
+    call_bob(&mut node, "held-three");
+    let lookups = node.lookups();
+    assert_eq!(lookups.iter().map(|l| l.query.kind).collect::<Vec<_>>(), [QueryKind::Srv], "{lookups:?}");
+}

@@ -237,10 +237,7 @@ impl Node {
                 destination: transmit.destination,
                 flow: transmit.flow,
             };
-            // RFC 5922 §4: a new TLS connection verifies the name the next hop was found under.
-            let server_name = (transmit.transport == causeway_sip::Transport::Tls && transmit.flow.is_none())
-                .then(|| self.core.health().and_then(|h| h.host_of(transmit.destination)).map(std::sync::Arc::from))
-                .flatten();
+            let server_name = server_name(&transmit, self.core.health());
             match self.io.send(Outbound { server_name, ..outbound(transmit) }) {
                 Ok(_) | Err(SendError::Udp { kind: std::io::ErrorKind::WouldBlock, .. }) => {}
                 Err(error) => {
@@ -255,7 +252,9 @@ impl Node {
         let Some(cc) = &mut self.call_control else { return };
         while let Some(transmit) = cc.b2bua.poll_transmit() {
             let failure = TransportFailure { transport: transmit.transport, destination: transmit.destination, flow: transmit.flow };
-            match self.io.send(outbound(transmit)) {
+            // Call control's legs find their hops as the core does; its health holds its own lookups' answers.
+            let server_name = server_name(&transmit, Some(cc.b2bua.health()));
+            match self.io.send(Outbound { server_name, ..outbound(transmit) }) {
                 Ok(_) | Err(SendError::Udp { kind: std::io::ErrorKind::WouldBlock, .. }) => {}
                 Err(error) => {
                     tracing::debug!(%error, "send failed");
@@ -288,6 +287,15 @@ impl Node {
         };
         self.stats.send_replace(core);
     }
+}
+
+/// RFC 5922 §4: a new TLS connection verifies the name its next hop was found under (a peer's
+/// configured host name, the domain whose SRV records named it, the name of its A/AAAA records).
+fn server_name(transmit: &Transmit, health: Option<&causeway_routing::HealthSnapshot>) -> Option<std::sync::Arc<str>> {
+    if transmit.transport != causeway_sip::Transport::Tls || transmit.flow.is_some() {
+        return None;
+    }
+    health?.host_of(transmit.destination).map(std::sync::Arc::from)
 }
 
 fn outbound(t: Transmit) -> Outbound {
