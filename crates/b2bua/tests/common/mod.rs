@@ -270,6 +270,8 @@ kind = "neighbor"
 peer = [{ address = "10.0.0.2:5060", transport = "udp" }]
 keepalive = { enabled = false }
 authentication = "treat-as-authenticated"
+# Flow F2: the cloud names the user's home cluster in a Route.
+honor_route_header = true
 
 [[zone]]
 name = "unity"
