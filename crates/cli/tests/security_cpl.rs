@@ -73,7 +73,7 @@ fn a_cpl_script_redirects_one_destination_and_proxies_another_to_its_location() 
     dial(dir.path(), "uac-dial.xml", "team@ent-pa.com", &edge).assert_all_succeeded(1);
 
     let voicemail = voicemail.finish(Duration::from_secs(10));
-    assert_eq!(voicemail.counter("SuccessfulCall(C)"), 1, "the location's UAS answered the call");
+    assert_eq!(voicemail.counter("SuccessfulCall(C)"), 1, "the location's UAS answered the call\n{}", voicemail.report);
     let received = std::fs::read_to_string(dir.path().join("voicemail/messages.log")).unwrap_or_default();
     assert!(received.contains("INVITE sip:carol@vm.ent-pa.com SIP/2.0"), "the location is the Request-URI:\n{received}");
     assert_eq!(pbx.finish(Duration::from_secs(2)).counter("IncomingCall(C)"), 0, "the destination's own zone received nothing");
