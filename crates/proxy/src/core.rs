@@ -333,7 +333,10 @@ impl<L: Locator> Core<L> {
             }
             Event::Response { txn, response } => self.on_branch_response(now, txn, response),
             Event::Ack { request, .. } => self.on_ack(now, &request),
-            Event::StrayResponse { response, .. } => self.forward_response_stateless(&response),
+            // RFC 6026 §8.9 (replacing RFC 3261 §16.7's "as a stateless proxy"): a response no
+            // client transaction matches is discarded; the Accepted state already carries late
+            // 2xx, so forwarding strays would only make the proxy a reflector.
+            Event::StrayResponse { .. } => self.counters.dropped += 1,
             Event::Timeout { txn, .. } => self.on_branch_failure(now, txn, causeway_sip::StatusCode::REQUEST_TIMEOUT),
             Event::TransportError { txn } => self.on_branch_failure(now, txn, causeway_sip::StatusCode::SERVICE_UNAVAILABLE),
             Event::Terminated { txn } => self.on_terminated(now, txn),

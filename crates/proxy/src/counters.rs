@@ -106,11 +106,12 @@ pub struct Counters {
     pub malformed_dropped: u64,
     /// Malformed requests answered with 400 (or 505) statelessly.
     pub malformed_answered: u64,
-    /// Messages forwarded without state (RFC 3261 §16.11): 2xx ACKs, stray responses, CANCELs
-    /// matching no transaction.
+    /// Messages forwarded without state (RFC 3261 §16.11): 2xx ACKs, 2xx retransmissions
+    /// after the response context ended (RFC 6026 Accepted state), CANCELs matching no
+    /// transaction.
     pub stateless_forwarded: u64,
-    /// Messages dropped for a semantic reason: broadcast Via (RFC 4475 §3.3.10), unroutable
-    /// stray responses, ACKs matching nothing.
+    /// Messages dropped for a semantic reason: broadcast Via (RFC 4475 §3.3.10), stray
+    /// responses (RFC 6026 §8.9), ACKs matching nothing.
     pub dropped: u64,
     /// Sends the I/O layer reported as failed.
     pub transport_errors: u64,

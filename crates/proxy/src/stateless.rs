@@ -1,8 +1,9 @@
 //! The stateless path (RFC 3261 §16.11): messages that need no transaction. The ACK for a 2xx
 //! (a transaction of its own that gets no response, §17.1.1.3) is forwarded along its route
-//! set; a response no client transaction claims is forwarded along its Via (§16.7: "as a
-//! stateless proxy"), after checking that the top Via is ours and the next one is no
-//! broadcast address (RFC 4475 §3.3.10).
+//! set; a 2xx retransmission that arrives after its response context ended is forwarded
+//! along its Via, after checking that the top Via is ours and the next one is no broadcast
+//! address (RFC 4475 §3.3.10). Responses no client transaction claims at all are discarded
+//! (RFC 6026 §8.9), not forwarded as RFC 3261 §16.7 once said.
 
 use std::net::SocketAddr;
 use std::time::Instant;
