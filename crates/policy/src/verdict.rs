@@ -99,6 +99,15 @@ impl PolicyAllowed {
     pub fn continuation(&self) -> Option<&Continuation> {
         self.continuation.as_ref()
     }
+
+    /// The same proxy attempt recursing on a 3xx (RFC 3880 §6.1 `recurse="yes"`, RFC 3261
+    /// §16.5: the redirect's Contacts become the targets): the node, its parameters and its
+    /// continuation stay; only the location set changes. Policy allowed the attempt, and a
+    /// recursed target is still routed by the search rules like any location.
+    #[must_use]
+    pub fn recursed(&self, contacts: Vec<Target>) -> Self {
+        Self { targets: contacts, ..self.clone() }
+    }
 }
 
 /// A final error response chosen by policy.
@@ -150,12 +159,47 @@ pub struct Target {
 /// How a CPL `proxy` node asks for the location set to be tried (RFC 3880 §6.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProxyHints {
-    /// Seconds before `noanswer` (default 20).
+    /// `timeout` as written, or 20.
     pub timeout: u32,
+    /// Seconds after which the attempt ends as `noanswer`: `timeout` when the script wrote it
+    /// or the node has a `noanswer` or `default` output (RFC 3880 §6.1), else `None` (the call
+    /// rings as long as the proxy lets any call ring).
+    pub ring_limit: Option<u32>,
+    /// The outputs the node has.
+    pub outputs: ProxyOutputSet,
     /// Follow 3xx responses (default yes).
     pub recurse: bool,
     /// Parallel / sequential / first-only.
     pub ordering: Ordering,
+}
+
+/// Which outputs a CPL `proxy` node has (RFC 3880 §6.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProxyOutputSet {
+    /// `busy`.
+    pub busy: bool,
+    /// `noanswer`.
+    pub noanswer: bool,
+    /// `redirection`.
+    pub redirection: bool,
+    /// `failure`.
+    pub failure: bool,
+    /// `default`.
+    pub default: bool,
+}
+
+impl ProxyOutputSet {
+    /// The names of the outputs present, in RFC 3880 order.
+    pub fn names(&self) -> Vec<&'static str> {
+        let all = [
+            (self.busy, "busy"),
+            (self.noanswer, "noanswer"),
+            (self.redirection, "redirection"),
+            (self.failure, "failure"),
+            (self.default, "default"),
+        ];
+        all.into_iter().filter(|(present, _)| *present).map(|(_, name)| name).collect()
+    }
 }
 
 /// CPL `proxy ordering`.

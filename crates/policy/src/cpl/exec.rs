@@ -157,8 +157,15 @@ impl<'s, 't> Run<'s, 't> {
                 };
                 Step::Done(Verdict::Lookup(request), format!("lookup in {source}: the caller performs it"))
             }
-            NodeKind::Proxy { timeout, recurse, ordering, outputs } => {
-                let hints = ProxyHints { timeout: *timeout, recurse: *recurse, ordering: *ordering };
+            NodeKind::Proxy { timeout, timeout_given, recurse, ordering, outputs } => {
+                let present = outputs.present();
+                // RFC 3880 §6.1: "If this parameter is not specified, the default value is 20
+                // seconds if the "proxy" node has a "noanswer" or "default" output specified;
+                // otherwise the server SHOULD allow the call to ring for a reasonably long period
+                // of time (to the maximum extent that server policy allows)."
+                let ring_limit = (*timeout_given || present.noanswer || present.default).then_some(*timeout);
+                let hints =
+                    ProxyHints { timeout: *timeout, ring_limit, recurse: *recurse, ordering: *ordering, outputs: present };
                 let continuation = (!outputs.is_empty()).then(|| self.continuation(id));
                 let allowed = PolicyAllowed::new(decider, self.locations.clone()).with_proxy(hints, continuation);
                 Step::Done(Verdict::Allow(allowed), "proxy: allow".to_owned())
@@ -320,6 +327,12 @@ pub(super) fn resume(
     trace: &mut Trace,
 ) -> Result<Option<Verdict>, ResumeError> {
     let Continuation { node, mut locations, visits, .. } = continuation;
+    if matches!(script.nodes.get(node).map(|n| &n.kind), Some(NodeKind::Proxy { .. })) {
+        // The locations were tried: an output starts from an empty set, as RFC 3880 §13.3's
+        // "Call Forward: Busy/No Answer" needs (its voicemail redirect lists voicemail only);
+        // after a redirection the set is the redirect's Contacts.
+        locations.clear();
+    }
     let kind = script.nodes.get(node).map(|n| (&n.kind, n.element, n.line)).ok_or(ResumeError::WrongOutcome)?;
     let (next, note) = match (kind.0, outcome) {
         (NodeKind::Lookup { clear, success, .. }, Outcome::Found(found)) => {
@@ -337,7 +350,7 @@ pub(super) fn resume(
                 Outcome::Busy => (outputs.busy, "busy"),
                 Outcome::NoAnswer => (outputs.noanswer, "noanswer"),
                 Outcome::Redirected(contacts) => {
-                    locations.extend(contacts);
+                    locations = contacts;
                     (outputs.redirection, "redirection")
                 }
                 Outcome::Failed => (outputs.failure, "failure"),

@@ -122,6 +122,23 @@ pub enum Outcome {
     Failed,
 }
 
+impl Outcome {
+    /// The outcome of a proxy attempt that ended with final response `status` (not 2xx: a 2xx
+    /// ends the script's part in the call), RFC 3880 §6.1: "busy" is 486 Busy Here or 600 Busy
+    /// Everywhere; "noanswer" a timeout — 408 Request Timeout (ours when a branch never
+    /// answered, or the callee's) or 480 Temporarily Unavailable (no answer from the user);
+    /// "redirection" a 3xx, with its Contacts (taken only with `recurse="no"`: the caller
+    /// recurses otherwise); "failure" any other final response.
+    pub fn of_final(status: u16, contacts: Vec<Target>) -> Self {
+        match status {
+            486 | 600 => Self::Busy,
+            408 | 480 => Self::NoAnswer,
+            300..=399 => Self::Redirected(contacts),
+            _ => Self::Failed,
+        }
+    }
+}
+
 /// Why [`crate::resume`] refused a continuation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -302,6 +302,7 @@ impl<'a, 'input> Parser<'a, 'input> {
     fn proxy(&mut self, el: XmlNode<'_, 'input>, depth: usize) -> Result<NodeId, CplError> {
         self.check_attrs(el, &["timeout", "recurse", "ordering", "stop-on-busy"], &[])?;
         let timeout = self.seconds(el, "timeout", 20)?;
+        let timeout_given = el.attribute("timeout").is_some();
         let recurse = self.yes_no(el, "recurse", true)?;
         self.yes_no(el, "stop-on-busy", false)?;
         let ordering = match el.attribute("ordering") {
@@ -322,7 +323,7 @@ impl<'a, 'input> Parser<'a, 'input> {
             };
             self.output_once(slot, child, depth)?;
         }
-        self.push(el, "proxy", NodeKind::Proxy { timeout, recurse, ordering, outputs })
+        self.push(el, "proxy", NodeKind::Proxy { timeout, timeout_given, recurse, ordering, outputs })
     }
 
     fn redirect(&mut self, el: XmlNode<'_, 'input>) -> Result<NodeId, CplError> {

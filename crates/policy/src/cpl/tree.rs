@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 use super::time::TimeSpec;
 use crate::input::PriorityLevel;
 use crate::pattern::Pattern;
-use crate::verdict::Ordering;
+use crate::verdict::{Ordering, ProxyOutputSet};
 
 /// Index of a node in the arena.
 pub(crate) type NodeId = usize;
@@ -41,8 +41,9 @@ pub(crate) enum NodeKind {
     Lookup { source: String, timeout: u32, clear: bool, success: Next, notfound: Next, failure: Next },
     /// RFC 3880 §5.3 `remove-location`.
     RemoveLocation { location: Option<String>, next: Next },
-    /// RFC 3880 §6.1 `proxy`.
-    Proxy { timeout: u32, recurse: bool, ordering: Ordering, outputs: ProxyOutputs },
+    /// RFC 3880 §6.1 `proxy`; `timeout_given`: the script wrote `timeout` (its default applies
+    /// only with a `noanswer` or `default` output).
+    Proxy { timeout: u32, timeout_given: bool, recurse: bool, ordering: Ordering, outputs: ProxyOutputs },
     /// RFC 3880 §6.2 `redirect`.
     Redirect { permanent: bool },
     /// RFC 3880 §6.3 `reject`.
@@ -79,6 +80,17 @@ pub(crate) struct ProxyOutputs {
 impl ProxyOutputs {
     pub(crate) fn is_empty(&self) -> bool {
         [self.busy, self.noanswer, self.redirection, self.failure, self.default].iter().all(Option::is_none)
+    }
+
+    /// Which outputs the script wrote, for the caller (`causeway locate` lists them).
+    pub(crate) fn present(&self) -> ProxyOutputSet {
+        ProxyOutputSet {
+            busy: self.busy.is_some(),
+            noanswer: self.noanswer.is_some(),
+            redirection: self.redirection.is_some(),
+            failure: self.failure.is_some(),
+            default: self.default.is_some(),
+        }
     }
 }
 
