@@ -60,6 +60,11 @@ impl<R> BestResponse<R> {
         }
     }
 
+    /// The winner so far, left in place.
+    pub(crate) fn peek(&self) -> Option<(StatusCode, &R)> {
+        self.best.as_ref().map(|(_, c, r)| (*c, r))
+    }
+
     /// Take the winner: its code as received and the stored response.
     pub(crate) fn take(&mut self) -> Option<(StatusCode, R)> {
         self.best.take().map(|(_, c, r)| (c, r))

@@ -50,6 +50,8 @@ pub(crate) enum CancelReason {
     Upstream(Option<String>),
     /// Timer C fired (§16.6 step 11).
     TimerC,
+    /// A CPL `proxy` node's `timeout` ran out (RFC 3880 §6.1: the attempt ends as "noanswer").
+    NoAnswer,
 }
 
 impl CancelReason {
@@ -60,6 +62,7 @@ impl CancelReason {
             Self::GlobalFailure(code) => Some(format!("SIP;cause={code};text=\"{}\"", code.default_reason())),
             Self::Upstream(reason) => reason.clone(),
             Self::TimerC => None,
+            Self::NoAnswer => Some("SIP;cause=480;text=\"No answer\"".to_owned()),
         }
     }
 }
@@ -149,6 +152,8 @@ pub(crate) struct ProxyCtx {
     pub(crate) final_sent: bool,
     /// Hops and target groups still to try (RFC 3263 §4.3); `None` for a plain target set.
     pub(crate) failover: Option<Box<crate::failover::Failover>>,
+    /// The CPL `proxy` attempt this request is (RFC 3880 §6.1); `None` for other requests.
+    pub(crate) cpl: Option<Box<crate::security::CplAttempt>>,
 }
 
 impl ProxyCtx {

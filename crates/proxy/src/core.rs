@@ -324,6 +324,7 @@ impl<L: Locator> Core<L> {
         match event {
             Event::Request { txn, request } => {
                 if request.method() == Some(&Method::Cancel) {
+                    self.cpl_caller_cancelled(&request);
                     self.on_cancel(now, txn, &request);
                 } else if let Some(plan) = self.pending.take() {
                     self.start_proxying(now, txn, request, plan);

@@ -113,9 +113,10 @@ impl<L: Locator> Core<L> {
         if ctx.final_sent || ctx.failover.is_none() {
             return;
         }
-        let stopped = ctx.branches.iter().any(|b| {
-            b.cancel != Cancel::No || matches!(b.state, BranchState::Done(status) if status.class() == 6)
-        });
+        let stopped = ctx.cpl.as_ref().is_some_and(|c| c.is_over())
+            || ctx.branches.iter().any(|b| {
+                b.cancel != Cancel::No || matches!(b.state, BranchState::Done(status) if status.class() == 6)
+            });
         let Some(mut failover) = ctx.failover.take() else { return };
         if stopped {
             ctx.failover = Some(failover);
@@ -134,9 +135,14 @@ impl<L: Locator> Core<L> {
                     starts.push((attempt.target, attempt.hop + 1));
                 }
             }
+            // A CPL `sequential` proxy goes on after any failure (RFC 3880 §6.1: "until one
+            // succeeds or the set is exhausted").
+            let any_failure = ctx.cpl.as_ref().is_some_and(|c| c.is_sequential());
             let group_failed = starts.is_empty()
                 && ctx.all_settled()
-                && ctx.branches.iter().all(|b| matches!(b.state, BranchState::Done(status) if next_group_after(status)));
+                && ctx.branches.iter().all(|b| {
+                    matches!(b.state, BranchState::Done(status) if next_group_after(status) || (any_failure && !status.is_success()))
+                });
             if group_failed {
                 if let Some(group) = failover.next_group() {
                     failover.group = group;

@@ -100,6 +100,9 @@ pub(crate) struct ForwardPlan {
     pub(crate) stamp: ViaStamp,
     /// The received Max-Forwards (§16.6 step 3 decrements it).
     pub(crate) max_forwards: Option<u8>,
+    /// The gate's clearance when call policy allowed the request at a CPL `proxy` node: the
+    /// response context keeps it to resume the script when the attempt ends (RFC 3880 §6.1).
+    pub(crate) cpl: Option<Box<crate::Clearance>>,
 }
 
 /// `received` and `rport` values for the received top Via: `received` when the source
@@ -344,6 +347,7 @@ impl<L: Locator> Phases<'_, L> {
             reply_to: reply_peer(Some(&top), arrival),
             stamp: ViaStamp::new(&top, arrival.peer),
             max_forwards: checked.max_forwards,
+            cpl: clearance.filter(|c| c.policy().and_then(causeway_policy::PolicyAllowed::proxy).is_some()),
         })
     }
 

@@ -16,6 +16,7 @@ use crate::forward::{forward_request, BranchEdits};
 use crate::identity::RrSeal;
 use crate::locate::{Locator, Target};
 use crate::plan::{Arrival, ForwardPlan};
+use crate::security::CPL_TIMER;
 
 /// Most branches one request forks to at once; the rest of a larger target set is ignored,
 /// so a locator bug cannot multiply one request without bound.
@@ -23,7 +24,7 @@ pub(crate) const MAX_BRANCHES: usize = 16;
 
 impl<L: Locator> Core<L> {
     /// A new server transaction for a request that the phases decided to forward.
-    pub(crate) fn start_proxying(&mut self, now: Instant, server: TxnId, request: Message, plan: ForwardPlan) {
+    pub(crate) fn start_proxying(&mut self, now: Instant, server: TxnId, request: Message, mut plan: ForwardPlan) {
         let is_invite = request.method() == Some(&Method::Invite);
         if is_invite {
             // §16.2 / §17.2.1: a stateful proxy answers an INVITE with 100 at once, so the
@@ -52,10 +53,12 @@ impl<L: Locator> Core<L> {
             challenges: Vec::new(),
             final_sent: false,
             failover: None,
+            cpl: None,
         });
         let id = CtxId { index: u32::try_from(index).unwrap_or(u32::MAX), generation };
         self.by_server.insert(server, id);
         if let Some(arrival) = self.arrival.clone() {
+            self.cpl_begin(now, id, &mut plan, &arrival);
             self.start_targets(now, id, plan, arrival);
         }
         self.maybe_complete(now, id);
@@ -238,6 +241,10 @@ impl<L: Locator> Core<L> {
                 break;
             }
             self.deadlines.pop();
+            if b == CPL_TIMER {
+                self.cpl_timer(now, id, at);
+                continue;
+            }
             let Some(ctx) = ctx_in(&mut self.ctxs, id) else { continue };
             let Some(branch) = ctx.branches.get_mut(b) else { continue };
             if branch.queued != Some(at) {

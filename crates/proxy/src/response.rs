@@ -119,6 +119,11 @@ impl<L: Locator> Core<L> {
     /// nothing left to do.
     pub(crate) fn maybe_complete(&mut self, now: Instant, id: CtxId) {
         self.fail_over(now, id);
+        // A CPL `proxy` attempt that ended without a 2xx: the script's output decides, before
+        // the best response would (RFC 3880 §6.1); each new round it starts is bounded.
+        while self.cpl_take_over(now, id) {
+            self.fail_over(now, id);
+        }
         let Some(ctx) = self.ctx_mut(id) else { return };
         if !ctx.final_sent && ctx.all_settled() {
             ctx.final_sent = true;

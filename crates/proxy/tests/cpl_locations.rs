@@ -60,7 +60,9 @@ target = "pbx"
 
 /// `moved@` is redirected to its new address; `team@` is proxied to voicemail and to Carol with
 /// the `proxy` node's `ordering`; `lost@` is proxied to a location no search rule routes;
-/// everyone else is routed as usual.
+/// `carol@` goes to voicemail when busy or after 8 s without an answer, and any other failure is
+/// refused 403; `dave@` follows redirects (`recurse` defaults to yes), `erin@`'s are redirected
+/// upstream; `frank@` is tried at his desk, then voicemail; everyone else is routed as usual.
 fn script(ordering: &str) -> String {
     format!(
         r#"<cpl xmlns="urn:ietf:params:xml:ns:cpl">
@@ -79,6 +81,26 @@ fn script(ordering: &str) -> String {
   </address>
   <address is="lost">
     <location url="sip:lost@nowhere.example"><proxy/></location>
+  </address>
+  <address is="carol">
+    <location url="sip:carol@ent-pa.com">
+      <proxy timeout="8">
+        <busy><location url="sip:carol@vm.ent-pa.com"><proxy/></location></busy>
+        <noanswer><location url="sip:carol@vm.ent-pa.com"><proxy/></location></noanswer>
+        <failure><reject status="403" reason="Not Reachable Now"/></failure>
+      </proxy>
+    </location>
+  </address>
+  <address is="dave">
+    <location url="sip:dave@ent-pa.com"><proxy/></location>
+  </address>
+  <address is="erin">
+    <location url="sip:erin@ent-pa.com"><proxy recurse="no"><redirection><redirect/></redirection></proxy></location>
+  </address>
+  <address is="frank">
+    <location url="sip:frank@ent-pa.com" priority="0.9">
+      <location url="sip:frank@vm.ent-pa.com" priority="0.5"><proxy ordering="sequential"/></location>
+    </location>
   </address>
 </address-switch>
 </incoming>
@@ -202,11 +224,133 @@ fn causeway_locate_shows_the_same_targets_and_the_redirect() {
         .collect();
     assert_eq!(targets, [(0, BOB, "sip:carol@ent-pa.com".to_owned()), (1, BOB2, "sip:team@vm.ent-pa.com".to_owned())]);
     let text = decided.decision.as_ref().map(ToString::to_string).unwrap_or_default();
-    assert!(text.contains("call policy: proxy (sequential) to sip:carol@ent-pa.com, sip:team@vm.ent-pa.com by CPL <proxy> at line"), "{text}");
+    assert!(text.contains("call policy: proxy (sequential) to sip:carol@ent-pa.com, sip:team@vm.ent-pa.com; no timeout, follows 3xx; outputs: none (the best response goes upstream) by CPL <proxy> at line"), "{text}");
     assert!(text.contains("request: sip:carol@ent-pa.com") && text.contains("request: sip:team@vm.ent-pa.com"), "{text}");
     assert!(text.ends_with("result: carried out by call policy (CPL location set, redirect or lookup)\n"), "{text}");
     let decided = dry_run("", "sip:moved@ent-pa.com");
     assert_eq!(decided.outcome.as_ref().err().map(|e| e.status().as_u16()), Some(302));
     let text = decided.decision.as_ref().map(ToString::to_string).unwrap_or_default();
     assert!(text.contains("call policy: redirect 302 Moved Temporarily with Contact: <sip:moved@elsewhere.example>"), "{text}");
+}
+
+/// The INVITEs sent since the last look (the 100 Trying and ACKs left aside), with their
+/// destinations, and whether anything else went to the caller.
+fn invites_and_caller(sim: &mut Sim<EdgeRouter>) -> (Vec<(SocketAddr, Message)>, Vec<u16>) {
+    let sent = sim.take_msgs();
+    let to_caller = sent.iter().filter(|(to, m)| *to == MALLORY && status(m) != Some(100)).filter_map(|(_, m)| status(m)).collect();
+    (sent.into_iter().filter(|(_, m)| m.method() == Some(&Method::Invite)).collect(), to_caller)
+}
+
+/// The one INVITE sent since the last look: where to and with which Request-URI.
+fn only_invite(sim: &mut Sim<EdgeRouter>) -> (SocketAddr, String, Message) {
+    let (mut invites, to_caller) = invites_and_caller(sim);
+    assert_eq!((invites.len(), to_caller), (1, Vec::new()), "one INVITE, nothing final to the caller");
+    let (to, invite) = invites.remove(0);
+    (to, invite.request_uri_str().unwrap_or_default().to_owned(), invite)
+}
+
+#[test]
+fn rfc3880_6_1_busy_continues_at_the_busy_output_and_proxies_to_voicemail() {
+    let mut sim = edge("");
+    call(&mut sim, "sip:carol@ent-pa.com", "busy");
+    let (to, uri, invite) = only_invite(&mut sim);
+    assert_eq!((to, uri.as_str()), (BOB, "sip:carol@ent-pa.com"));
+    sim.udp(BOB, &crlf(&respond(&invite, 486, "Busy Here", "c1", "")));
+    let (to, uri, voicemail) = only_invite(&mut sim);
+    assert_eq!((to, uri.as_str()), (BOB2, "sip:carol@vm.ent-pa.com"), "the script resumed at <busy>; the 486 stays here");
+    sim.udp(BOB2, &crlf(&respond(&voicemail, 200, "OK", "vm", "Contact: <sip:carol@192.0.2.21:5070>\n")));
+    let (to, ok) = sim.one();
+    assert_eq!((to, status(&ok)), (MALLORY, Some(200)), "voicemail's answer reaches the caller");
+}
+
+#[test]
+fn rfc3880_6_1_timeout_cancels_with_a_reason_and_takes_the_noanswer_output() {
+    let mut sim = edge("");
+    call(&mut sim, "sip:carol@ent-pa.com", "noanswer");
+    let (_, _, invite) = only_invite(&mut sim);
+    sim.udp(BOB, &crlf(&respond(&invite, 180, "Ringing", "c1", "")));
+    let (to, ringing) = sim.one();
+    assert_eq!((to, status(&ringing)), (MALLORY, Some(180)));
+    sim.advance(std::time::Duration::from_millis(7_900));
+    assert!(sim.take().is_empty(), "Carol rings for the proxy node's 8 s, not Timer C's minutes");
+    sim.advance(std::time::Duration::from_millis(100));
+    let (to, cancel) = sim.one();
+    assert_eq!((to, cancel.method()), (BOB, Some(&Method::Cancel)));
+    assert_eq!(value(&cancel, HeaderName::Reason).as_deref(), Some("SIP;cause=480;text=\"No answer\""), "RFC 3326");
+    sim.udp(BOB, &crlf(&respond(&cancel, 200, "OK", "c1", "")));
+    sim.udp(BOB, &crlf(&respond(&invite, 487, "Request Terminated", "c1", "")));
+    let (to, uri, _) = only_invite(&mut sim);
+    assert_eq!((to, uri.as_str()), (BOB2, "sip:carol@vm.ent-pa.com"), "noanswer, whatever the cancelled branch said");
+}
+
+#[test]
+fn rfc3880_6_1_failure_output_rejects_403() {
+    let mut sim = edge("");
+    call(&mut sim, "sip:carol@ent-pa.com", "failure");
+    let (_, _, invite) = only_invite(&mut sim);
+    sim.udp(BOB, &crlf(&respond(&invite, 404, "Not Found", "c1", "")));
+    let (invites, to_caller) = invites_and_caller(&mut sim);
+    assert!(invites.is_empty());
+    assert_eq!(to_caller, [403], "the script's <reject>, not the 404");
+}
+
+#[test]
+fn rfc3880_6_1_recurse_follows_a_302_once_per_contact() {
+    let mut sim = edge("");
+    call(&mut sim, "sip:dave@ent-pa.com", "recurse");
+    let (_, _, invite) = only_invite(&mut sim);
+    sim.udp(BOB, &crlf(&respond(&invite, 302, "Moved Temporarily", "d1", "Contact: <sip:dave@vm.ent-pa.com>\n")));
+    let (to, uri, second) = only_invite(&mut sim);
+    assert_eq!((to, uri.as_str()), (BOB2, "sip:dave@vm.ent-pa.com"), "the Contact is the new target, routed by the search rules");
+    // A redirect back to a URI already tried is not followed (RFC 3261 §16.5): the 302 goes up.
+    sim.udp(BOB2, &crlf(&respond(&second, 302, "Moved Temporarily", "d2", "Contact: <sip:dave@ent-pa.com>\n")));
+    let (invites, to_caller) = invites_and_caller(&mut sim);
+    assert_eq!((invites.len(), to_caller), (0, vec![302]));
+}
+
+#[test]
+fn rfc3880_6_1_without_recursion_a_302_takes_the_redirection_output() {
+    let mut sim = edge("");
+    call(&mut sim, "sip:erin@ent-pa.com", "redirection");
+    let (_, _, invite) = only_invite(&mut sim);
+    sim.udp(BOB, &crlf(&respond(&invite, 302, "Moved Temporarily", "e1", "Contact: <sip:erin@elsewhere.example>\n")));
+    let (to, answer) = sim.take_msgs().into_iter().find(|(to, _)| *to == MALLORY).unwrap_or_else(|| panic!("nothing upstream"));
+    assert_eq!((to, status(&answer)), (MALLORY, Some(302)));
+    assert_eq!(values(&answer, HeaderName::Contact), ["<sip:erin@elsewhere.example>"], "the script's <redirect> with the Contacts");
+}
+
+#[test]
+fn rfc3880_6_1_sequential_goes_on_after_any_failure() {
+    let mut sim = edge("");
+    call(&mut sim, "sip:frank@ent-pa.com", "seq-busy");
+    let (_, uri, invite) = only_invite(&mut sim);
+    assert_eq!(uri, "sip:frank@ent-pa.com");
+    sim.udp(BOB, &crlf(&respond(&invite, 486, "Busy Here", "f1", "")));
+    let (to, uri, _) = only_invite(&mut sim);
+    assert_eq!((to, uri.as_str()), (BOB2, "sip:frank@vm.ent-pa.com"), "a 486 moves on too, not only 404/408/503");
+}
+
+#[test]
+fn a_caller_cancel_ends_the_attempt_without_resuming_the_script() {
+    let mut sim = edge("");
+    call(&mut sim, "sip:carol@ent-pa.com", "gone");
+    let (_, _, invite) = only_invite(&mut sim);
+    sim.udp(BOB, &crlf(&respond(&invite, 180, "Ringing", "c1", "")));
+    sim.take();
+    let cancel = internet_invite("sip:carol@ent-pa.com", "gone", "sip:mallory@partner.example", "").replace("INVITE", "CANCEL");
+    sim.udp(MALLORY, &crlf(&cancel));
+    let cancels: Vec<_> = sim.take_msgs().into_iter().filter(|(_, m)| m.method() == Some(&Method::Cancel)).collect();
+    assert_eq!(cancels.len(), 1);
+    sim.udp(BOB, &crlf(&respond(&invite, 487, "Request Terminated", "c1", "")));
+    let (invites, to_caller) = invites_and_caller(&mut sim);
+    assert_eq!((invites.len(), to_caller), (0, vec![487]), "no voicemail for a caller who hung up");
+}
+
+#[test]
+fn causeway_locate_lists_the_proxy_node_outputs() {
+    let text = dry_run("", "sip:carol@ent-pa.com").decision.as_ref().map(ToString::to_string).unwrap_or_default();
+    assert!(
+        text.contains("proxy (parallel) to sip:carol@ent-pa.com; timeout 8 s, follows 3xx; outputs: busy, noanswer, failure by CPL"),
+        "{text}"
+    );
 }

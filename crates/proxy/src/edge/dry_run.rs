@@ -27,6 +27,17 @@ pub struct DryRun {
     pub policy: Option<(Arc<PolicySet>, DateTime<Utc>)>,
 }
 
+/// What a `proxy` node does after its attempt, which a dry run cannot know the outcome of: its
+/// timer, whether it follows redirects, and the outputs the script continues at (RFC 3880 §6.1).
+fn proxy_node(allowed: &PolicyAllowed) -> String {
+    let Some(hints) = allowed.proxy() else { return String::new() };
+    let timer = hints.ring_limit.map_or_else(|| "no timeout".to_owned(), |s| format!("timeout {s} s"));
+    let recurse = if hints.recurse { "follows 3xx" } else { "3xx to the redirection output" };
+    let names = hints.outputs.names();
+    let outputs = if names.is_empty() { "none (the best response goes upstream)".to_owned() } else { names.join(", ") };
+    format!("; {timer}, {recurse}; outputs: {outputs}")
+}
+
 /// Evaluates the dry run's call policy over `request` as the live gate does (a CPL `lookup`
 /// answered "failed" and the script resumed) and writes its verdict into `decision`'s trace; a
 /// request policy does not allow gets its answer, and the search steps go (they would not run).
@@ -52,7 +63,7 @@ pub(crate) fn police(
                 Ordering::Sequential => "sequential",
                 Ordering::FirstOnly => "first-only",
             };
-            (format!("proxy ({ordering}) to {}", uris.join(", ")), None)
+            (format!("proxy ({ordering}) to {}{}", uris.join(", "), proxy_node(a)), None)
         }
         Verdict::Reject(r) => (format!("reject {} {}", r.status, r.reason), Some((r.status, r.reason.clone()))),
         Verdict::Redirect(r) => {

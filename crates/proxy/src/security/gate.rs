@@ -98,12 +98,15 @@ impl Gate {
         let honours_route_header = security.honours_route_header(&zone);
         if *method == Method::Register {
             // Registrations are authenticated, not call-policed (Expressway: call policy is for calls).
-            return GateOutcome::Cleared(Box::new(Clearance { zone, authentication, policy: None, honours_route_header }));
+            let clearance = Clearance { zone, authentication, policy: None, honours_route_header, input: None };
+            return GateOutcome::Cleared(Box::new(clearance));
         }
         let input = policy_input(msg, zone.zone(), &authentication, request_uri, security.wall_time(now));
         match decide(security, &input, counters) {
             Verdict::Allow(allowed) => {
-                GateOutcome::Cleared(Box::new(Clearance { zone, authentication, policy: Some(allowed), honours_route_header }))
+                // A `proxy` node's outputs and recursion need the input again when the attempt ends.
+                let input = allowed.proxy().is_some().then(|| Box::new(input));
+                GateOutcome::Cleared(Box::new(Clearance { zone, authentication, policy: Some(allowed), honours_route_header, input }))
             }
             verdict => GateOutcome::Refused(refusal(&input, source, &verdict)),
         }
@@ -203,8 +206,17 @@ fn decide(security: &Security, input: &PolicyInput, counters: &mut SecurityCount
 /// Call policy over one request as the live path and `causeway locate` both run it: `lookup`s
 /// answered "failed", as the proxy has no location service of its own (RFC 3880 §5.3 `failure`
 /// output), and the script resumed. Never a `Lookup`; `record` sees every verdict on the way.
-pub(crate) fn call_policy(set: &PolicySet, input: &PolicyInput, mut record: impl FnMut(&Verdict)) -> (Verdict, Trace) {
-    let (mut verdict, mut trace) = evaluate(input, set);
+pub(crate) fn call_policy(set: &PolicySet, input: &PolicyInput, record: impl FnMut(&Verdict)) -> (Verdict, Trace) {
+    settle_lookups(set, input, evaluate(input, set), record)
+}
+
+/// Answers every `lookup` of `(verdict, trace)` "failed" and resumes, as [`call_policy`] does.
+pub(crate) fn settle_lookups(
+    set: &PolicySet,
+    input: &PolicyInput,
+    (mut verdict, mut trace): (Verdict, Trace),
+    mut record: impl FnMut(&Verdict),
+) -> (Verdict, Trace) {
     for _ in 0..MAX_LOOKUPS {
         record(&verdict);
         let Verdict::Lookup(lookup) = verdict else { break };
@@ -231,7 +243,7 @@ fn internal_error(decided_by: causeway_policy::Decider) -> Verdict {
 }
 
 /// The answer to a request call policy did not allow, logged once.
-fn refusal(input: &PolicyInput, source: IpAddr, verdict: &Verdict) -> LocalReply {
+pub(crate) fn refusal(input: &PolicyInput, source: IpAddr, verdict: &Verdict) -> LocalReply {
     if let Some(record) = AuditRecord::from_verdict(input, Some(source), verdict) {
         audit(&record);
     }

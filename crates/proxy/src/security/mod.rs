@@ -26,6 +26,7 @@
 //! source, from, to, rule) and counted ([`SecurityCounters`], with the proxy's counters).
 
 mod gate;
+mod outputs;
 mod screen;
 
 use std::fmt;
@@ -39,7 +40,7 @@ use causeway_policy::digest::nonce::NonceSecret;
 use causeway_policy::digest::{DigestAuth, DigestConfig};
 use causeway_policy::flood::{FloodConfig, FloodGuard, FloodStatus};
 use causeway_policy::seal::RouteKey;
-use causeway_policy::{PolicyAllowed, PolicySet};
+use causeway_policy::{PolicyAllowed, PolicyInput, PolicySet};
 use causeway_routing::{Authentication, HealthSnapshot, IdentityHeaders, RoutingTable, ZoneClassified};
 use causeway_sip::{HeaderField, HeaderName, Message};
 use smallvec::SmallVec;
@@ -49,6 +50,7 @@ use crate::core::Core;
 use crate::locate::{Locator, Target};
 
 pub(crate) use gate::{call_policy, policy_input, Gate, GateOutcome};
+pub(crate) use outputs::{CplAttempt, CPL_TIMER};
 
 /// What the security phases run with. `causeway-node` builds it from the validated
 /// configuration; the same `zones` table should serve the edge router.
@@ -82,6 +84,9 @@ pub struct Clearance {
     authentication: Authentication,
     policy: Option<PolicyAllowed>,
     honours_route_header: bool,
+    /// What call policy saw, kept when it allowed the request at a CPL `proxy` node: the node's
+    /// outputs resume the script with it (outputs.rs).
+    input: Option<Box<PolicyInput>>,
 }
 
 impl Clearance {
@@ -107,6 +112,11 @@ impl Clearance {
     /// routed by its Request-URI.
     pub fn honours_route_header(&self) -> bool {
         self.honours_route_header
+    }
+
+    /// The same clearance for another round of the request's CPL `proxy` attempt.
+    pub(crate) fn with_policy(&self, allowed: PolicyAllowed) -> Self {
+        Self { policy: Some(allowed), ..self.clone() }
     }
 
     /// RFC 3325 §5: P-Asserted-Identity and P-Preferred-Identity leave the trust domain only on
