@@ -2,7 +2,9 @@
 //! script redirects `moved@ent-pa.com` (the SIPp UAC sees 302 with the new address as Contact) and proxies
 //! `team@ent-pa.com` to the location `sip:carol@vm.ent-pa.com`, which the search rules route to the voicemail
 //! zone: the SIPp UAS there receives the call with that Request-URI, while the PBX, where the destination
-//! itself would have gone, receives nothing. `causeway locate` shows the same two decisions.
+//! itself would have gone, receives nothing. `causeway locate` shows the same two decisions. A `proxy` node's
+//! output decides too: `carol@ent-pa.com` is proxied to her desk at the PBX, whose SIPp UAS answers 486, and
+//! the script goes on at `<busy>` to voicemail, whose SIPp UAS answers the call the UAC placed.
 
 mod support;
 
@@ -24,6 +26,13 @@ const SCRIPT: &str = r#"<cpl xmlns="urn:ietf:params:xml:ns:cpl">
   </address>
   <address is="team">
     <location url="sip:carol@vm.ent-pa.com"><proxy ordering="sequential"/></location>
+  </address>
+  <address is="carol">
+    <location url="sip:carol@ent-pa.com">
+      <proxy>
+        <busy><location url="sip:carol@vm.ent-pa.com"><proxy/></location></busy>
+      </proxy>
+    </location>
   </address>
 </address-switch>
 </incoming>
@@ -84,20 +93,53 @@ fn a_cpl_script_redirects_one_destination_and_proxies_another_to_its_location() 
 
     // `causeway locate` makes the same decisions.
     let config = dir.path().join("edge.toml");
-    let locate = |to: &str| {
-        let out = Command::new(causeway_bin())
-            .args(["locate", "-c"])
-            .arg(&config)
-            .args(["--from", "sip:partner@partner.example", "--to", to])
-            .output()
-            .unwrap_or_else(|e| panic!("causeway locate: {e}"));
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-    };
+    let locate = |to: &str| locate(&config, to);
     let moved = locate("sip:moved@ent-pa.com");
     assert!(moved.contains("call policy: redirect 302 Moved Temporarily with Contact: <sip:moved@elsewhere.example>"), "{moved}");
     assert!(moved.ends_with("the proxy answers 302 Moved Temporarily\n"), "{moved}");
     let team = locate("sip:team@ent-pa.com");
-    assert!(team.contains("call policy: proxy (sequential) to sip:carol@vm.ent-pa.com by CPL <proxy> at line 8"), "{team}");
+    let verdict = "call policy: proxy (sequential) to sip:carol@vm.ent-pa.com; no timeout, follows 3xx; \
+                   outputs: none (the best response goes upstream) by CPL <proxy> at line 8";
+    assert!(team.contains(verdict), "{team}");
     let sends = format!("  group 0: UDP 127.0.0.1:{vm_port}; Request-URI sip:carol@vm.ent-pa.com");
     assert!(team.contains(&sends), "{team}");
+}
+
+/// `causeway locate` over `config` for a call from the partner to `to`: its whole output.
+fn locate(config: &Path, to: &str) -> String {
+    let out = Command::new(causeway_bin())
+        .args(["locate", "-c"])
+        .arg(config)
+        .args(["--from", "sip:partner@partner.example", "--to", to])
+        .output()
+        .unwrap_or_else(|e| panic!("causeway locate: {e}"));
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn a_busy_callee_sends_the_call_on_to_the_voicemail_the_script_names_on_busy() {
+    let dir = temp_dir();
+    std::fs::write(dir.path().join("edge.cpl"), SCRIPT).unwrap_or_else(|e| panic!("write script: {e}"));
+    let (pbx_port, vm_port) = (free_port(), free_port());
+    let mut desk = Sipp::new("desk", dir.path(), "uas-busy.xml", SippTransport::Udp, pbx_port, 1, LIMIT).spawn_uas();
+    let mut voicemail = Sipp::new("voicemail", dir.path(), "uas-answer.xml", SippTransport::Udp, vm_port, 1, LIMIT).spawn_uas();
+    let edge = Edge::start(dir.path(), &sections(pbx_port, vm_port));
+
+    // RFC 3880 §6.1: the desk's 486 is the attempt's "busy"; the script resumes at <busy>.
+    dial(dir.path(), "uac-dial.xml", "carol@ent-pa.com", &edge).assert_all_succeeded(1);
+
+    let desk = desk.finish(Duration::from_secs(10));
+    assert_eq!(desk.counter("IncomingCall(C)"), 1, "the desk was called first and answered busy\n{}", desk.report);
+    let at_desk = std::fs::read_to_string(dir.path().join("desk/messages.log")).unwrap_or_default();
+    assert!(at_desk.contains("INVITE sip:carol@ent-pa.com SIP/2.0"), "{at_desk}");
+    let voicemail = voicemail.finish(Duration::from_secs(10));
+    assert_eq!(voicemail.counter("SuccessfulCall(C)"), 1, "voicemail answered the call\n{}", voicemail.report);
+    let at_voicemail = std::fs::read_to_string(dir.path().join("voicemail/messages.log")).unwrap_or_default();
+    assert!(at_voicemail.contains("INVITE sip:carol@vm.ent-pa.com SIP/2.0"), "the busy output's location:\n{at_voicemail}");
+    let report = edge.stop();
+    assert_eq!(report.count("responses_sent", "486"), 0, "the caller never heard the 486\n{}", report.text);
+
+    // `causeway locate` cannot know the outcome: it lists the outputs.
+    let carol = locate(&dir.path().join("edge.toml"), "sip:carol@ent-pa.com");
+    assert!(carol.contains("proxy (parallel) to sip:carol@ent-pa.com; no timeout, follows 3xx; outputs: busy by CPL <proxy>"), "{carol}");
 }
