@@ -13,7 +13,8 @@
 //!   503 (received, a transport error — RFC 3261 §16.9 — or no way to send it), the next hop of
 //!   its target;
 //! - when every branch is settled and each failed with 404, 408 or 503, the targets of the next
-//!   group (a 404 means "not in that zone", so the next priority may know the alias).
+//!   group (a 404 means "not in that zone", so the next priority may know the alias); for a CPL
+//!   `sequential` proxy, after any non-2xx (security/outputs.rs).
 //!
 //! Nothing more starts once a final response went upstream, a branch answered 6xx (§16.7 step
 //! 5: a global failure ends the search) or any branch was cancelled (the caller's CANCEL, Timer
