@@ -147,10 +147,15 @@ pub(crate) fn send_cancel(cx: &mut Cx<'_>, leg: &mut Leg, reason: Option<&str>) 
     leg.cancel_pending = None;
     let t1x64: Duration = cx.net.config.timers.t1 * 64;
     leg.deadline = Some(cx.now + t1x64);
-    let cancel = Message::parse(leg.invite.clone()).and_then(|invite| cancel_for(&invite, reason)).and_then(|c| c.into_message());
     let hop = leg.dialog.hop;
+    // The CANCEL's branch is the INVITE's (§9.1): the bytes go to the transaction layer as built,
+    // not parsed again.
+    let cancel = Message::parse(leg.invite.clone()).and_then(|invite| {
+        let branch = invite.top_via()?.branch().map(str::to_owned).unwrap_or_default();
+        Ok((cancel_for(&invite, reason)?.into_bytes(), branch))
+    });
     match cancel {
-        Ok(cancel) => match cx.net.txns.start_client(cx.now, cancel, hop.transport, hop.into()) {
+        Ok((cancel, branch)) => match cx.net.txns.start_client_bytes(cx.now, cancel, &Method::Cancel, &branch, hop.transport, hop.into()) {
             Ok(txn) => {
                 cx.net.clients.insert(txn, Client::Fire);
                 cx.net.live.insert(txn);

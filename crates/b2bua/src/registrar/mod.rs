@@ -342,7 +342,11 @@ impl Registrar {
     /// Device name → registered contacts at `now`, highest q first (call control's input).
     pub fn snapshot(&self, now: Instant) -> ContactSnapshot {
         let mut live: Vec<(&Aor, &Bound)> = self.live(now).collect();
-        live.sort_by_key(|(a, b)| (a.device.clone(), std::cmp::Reverse(b.q.unwrap_or(1000)), b.uri.clone()));
+        // Device, then highest q, then URI; compared in place (a key per comparison would be two
+        // String copies, O(n log n) allocations for every new call).
+        live.sort_by(|(a1, b1), (a2, b2)| {
+            a1.device.cmp(&a2.device).then_with(|| b2.q.unwrap_or(1000).cmp(&b1.q.unwrap_or(1000))).then_with(|| b1.uri.cmp(&b2.uri))
+        });
         let mut snapshot = ContactSnapshot::new();
         for (aor, bound) in live {
             snapshot.add(&aor.device, &bound.uri);
