@@ -3,7 +3,7 @@
 # SIPp harness from ../shared/bench (sip-cps.sh). Prints both sets of figures and their ratios.
 #
 #   scripts/bench.sh [--mode basic|fork|dual-ring] [--rate 4000] [--secs 8] [--rates "2000 4000 8000 16000"]
-#                    [--refine 3] [--no-step] [--only causeway|kamailio]
+#                    [--refine 3] [--no-step] [--only causeway|kamailio] [--config-only FILE]
 #
 # For each subject: idle memory, one run at --rate on a fresh process (CPU per call, peak memory),
 # then a fresh process for the step search (max sustainable cps, <0.1% failed).
@@ -21,7 +21,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${CAUSEWAY_SHARED:-$ROOT/../shared}
-MODE=basic RATE=4000 SECS=8 RATES="2000 4000 8000 16000" REFINE=3 STEP=1 ONLY=""
+MODE=basic RATE=4000 SECS=8 RATES="2000 4000 8000 16000" REFINE=3 STEP=1 ONLY="" CONFIG_ONLY=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --mode) MODE=$2; shift ;;
@@ -31,6 +31,7 @@ while [ $# -gt 0 ]; do
     --refine) REFINE=$2; shift ;;
     --no-step) STEP=0 ;;
     --only) ONLY=$2; shift ;;
+    --config-only) CONFIG_ONLY=$2; shift ;; # write the mode's Causeway config to FILE and stop (scripts/orderfile.sh)
     *) sed -n '2,12p' "$0"; exit 2 ;;
   esac
   shift
@@ -38,17 +39,28 @@ done
 
 # The harness and Kamailio know two modes; dual-ring is fork mode with call control in front of Causeway's legs.
 HMODE=$MODE; [ "$MODE" = dual-ring ] && HMODE=fork
-command -v sipp >/dev/null && command -v kamailio >/dev/null || bash "$ROOT/scripts/install-deps.sh"
-OUT="$ROOT/bench-out/$(date +%Y%m%d-%H%M%S)-$MODE"
-mkdir -p "$OUT"
-# shared/ is read-only and the harness writes beside itself: work on a copy.
-cp -r "$SHARED/bench" "$OUT/harness"
-chmod -R u+w "$OUT/harness"
-H="$OUT/harness"
+if [ -n "$CONFIG_ONLY" ]; then
+  CONF=$CONFIG_ONLY
+else
+  command -v sipp >/dev/null && command -v kamailio >/dev/null || bash "$ROOT/scripts/install-deps.sh"
+  OUT="$ROOT/bench-out/$(date +%Y%m%d-%H%M%S)-$MODE"
+  mkdir -p "$OUT"
+  # shared/ is read-only and the harness writes beside itself: work on a copy.
+  cp -r "$SHARED/bench" "$OUT/harness"
+  chmod -R u+w "$OUT/harness"
+  H="$OUT/harness"
 
-cargo build --release -q -p causeway
-BIN="$ROOT/target/release/causeway"
-CONF="$OUT/causeway-bench.toml"
+  cargo build --release -q -p causeway
+  BIN="$ROOT/target/release/causeway"
+  CONF="$OUT/causeway-bench.toml"
+  # The link layout (crates/cli/build.rs) keeps idle memory low only while link/order.txt names this build's
+  # functions: say how much of it still does.
+  ORDER="$ROOT/crates/cli/link/order.txt"
+  FOUND=$(nm "$BIN" 2>/dev/null | awk 'NR == FNR { want[$1] = 1; next } ($3 in want) { n++ } END { print n + 0 }' "$ORDER" -)
+  ORDERFILE="link order: $FOUND of $(wc -l <"$ORDER") functions of crates/cli/link/order.txt found"
+  [ "$FOUND" -lt $(($(wc -l <"$ORDER") * 8 / 10)) ] && ORDERFILE="$ORDERFILE (stale: run scripts/orderfile.sh)"
+  echo "$ORDERFILE"
+fi
 cat >"$CONF" <<EOF
 [node]
 name = "bench"
@@ -136,6 +148,7 @@ EOF
 else
   printf '[[route]]\ndefault = true\nnext_hop = "sip:127.0.0.1:5080;transport=udp"\n' >>"$CONF"
 fi
+[ -n "$CONFIG_ONLY" ] && exit 0
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 "$BIN" check -c "$CONF" >/dev/null
 
@@ -207,5 +220,6 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b+0 == 0 || a == "") print "n/a";
   row "idle RSS-sum KiB" "${IDLE_RSS[kamailio]:-}" "${IDLE_RSS[causeway]:-}"
   row "run @ $RATE verdict" "${RUN_VERDICT[kamailio]:-}" "${RUN_VERDICT[causeway]:-}"
   [ "$HMODE" = fork ] && row "legs never CANCELled @ $RATE" "${UNCANCELLED[kamailio]:-}" "${UNCANCELLED[causeway]:-}"
+  echo "$ORDERFILE"
   echo "raw: $OUT"
 } | tee "$OUT/summary.txt"
