@@ -8,7 +8,7 @@ mod harness;
 use std::time::Duration;
 
 use causeway_proxy::TransportFailure;
-use causeway_sip::{HeaderName, Method, StatusCode, Transport};
+use causeway_sip::{Method, StatusCode, Transport};
 use harness::*;
 
 #[test]
