@@ -108,14 +108,23 @@ impl<'a> Reason<'a> {
     }
 }
 
+/// RFC 3261 §25.1 `word` characters: token characters plus `( ) < > : \ " / [ ] ? { }`.
+static WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = is_token(b)
+            || matches!(b, b'(' | b')' | b'<' | b'>' | b':' | b'\\' | b'"' | b'/' | b'[' | b']' | b'?' | b'{' | b'}');
+        i += 1;
+    }
+    t
+};
+
 /// `Call-ID = word [ "@" word ]` (RFC 3261 §20.8, §25.1 `word`).
 fn check_call_id(s: &str) -> Result<(), HeaderFault> {
-    let word = |w: &str| {
-        !w.is_empty()
-            && w.bytes().all(|c| {
-                is_token(c) || matches!(c, b'(' | b')' | b'<' | b'>' | b':' | b'\\' | b'"' | b'/' | b'[' | b']' | b'?' | b'{' | b'}')
-            })
-    };
+    // A u8 always indexes the 256-entry table.
+    let word = |w: &str| !w.is_empty() && w.bytes().all(|c| WORD[usize::from(c)]);
     let ok = match split_at_byte(s, b'@') {
         Some((a, b)) => word(a) && word(b),
         None => word(s),

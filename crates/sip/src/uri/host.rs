@@ -30,13 +30,10 @@ impl<'a> Host<'a> {
             // other malformed forms and accepts the embedded-IPv4 form.
             return inner.parse::<Ipv6Addr>().map(Host::V6).map_err(|_| invalid());
         }
-        if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-            return s.parse::<Ipv4Addr>().map(Host::V4).map_err(|_| invalid());
-        }
-        if is_hostname(s) {
-            Ok(Host::Name(s))
-        } else {
-            Err(invalid())
+        match classify(s.as_bytes()) {
+            Shape::Dotted => s.parse::<Ipv4Addr>().map(Host::V4).map_err(|_| invalid()),
+            Shape::Hostname => Ok(Host::Name(s)),
+            Shape::Invalid => Err(invalid()),
         }
     }
 
@@ -76,28 +73,77 @@ impl fmt::Display for Host<'_> {
     }
 }
 
-/// `hostname = *( domainlabel "." ) toplabel [ "." ]` (RFC 3261 §25.1): labels of
-/// alphanumerics and inner hyphens, the last one starting with a letter.
-fn is_hostname(s: &str) -> bool {
-    let b = s.as_bytes();
-    let body = b.strip_suffix(b".").unwrap_or(b);
-    let mut label_start = 0;
-    for (i, &c) in body.iter().enumerate() {
-        if c == b'.' {
-            if !label_ok(body.get(label_start..i).unwrap_or_default()) {
-                return false;
-            }
-            label_start = i + 1;
-        } else if !(c.is_ascii_alphanumeric() || c == b'-') {
-            return false;
-        }
-    }
-    let top = body.get(label_start..).unwrap_or_default();
-    label_ok(top) && top.first().is_some_and(u8::is_ascii_alphabetic)
+/// What an unbracketed host looks like.
+enum Shape {
+    /// Only digits and dots: an IPv4 address or nothing.
+    Dotted,
+    /// `hostname = *( domainlabel "." ) toplabel [ "." ]` (RFC 3261 §25.1): labels of
+    /// alphanumerics and inner hyphens, the last one starting with a letter.
+    Hostname,
+    /// Neither.
+    Invalid,
 }
 
-fn label_ok(label: &[u8]) -> bool {
-    matches!((label.first(), label.last()), (Some(f), Some(l)) if f.is_ascii_alphanumeric() && l.is_ascii_alphanumeric())
+const ALPHA: u8 = 1;
+const DIGIT: u8 = 2;
+const HYPHEN: u8 = 4;
+const DOT: u8 = 8;
+
+/// Host byte classes for [`classify`]; 0 is a byte no host has.
+static HOST_BYTE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = if b.is_ascii_alphabetic() {
+            ALPHA
+        } else if b.is_ascii_digit() {
+            DIGIT
+        } else if b == b'-' {
+            HYPHEN
+        } else if b == b'.' {
+            DOT
+        } else {
+            0
+        };
+        i += 1;
+    }
+    t
+};
+
+/// One table-driven pass: every host of every URI and Via a proxy reads comes through here.
+fn classify(s: &[u8]) -> Shape {
+    let body = s.strip_suffix(b".").unwrap_or(s);
+    // The class of the byte before the current one; a dot before the first byte starts the
+    // first label.
+    let mut prev = DOT;
+    let mut top_first = 0u8;
+    let mut seen = 0u8;
+    let mut bad_label = false;
+    for &c in body {
+        // A u8 always indexes the 256-entry table.
+        let k = HOST_BYTE[usize::from(c)];
+        if k == 0 {
+            return Shape::Invalid;
+        }
+        if k == DOT {
+            // A label is non-empty and ends with an alphanumeric.
+            bad_label |= prev & (ALPHA | DIGIT) == 0;
+        } else if prev == DOT {
+            // A label starts with an alphanumeric.
+            bad_label |= k == HYPHEN;
+            top_first = k;
+        }
+        seen |= k;
+        prev = k;
+    }
+    if seen & (ALPHA | HYPHEN) == 0 {
+        Shape::Dotted
+    } else if !bad_label && prev & (ALPHA | DIGIT) != 0 && top_first == ALPHA {
+        Shape::Hostname
+    } else {
+        Shape::Invalid
+    }
 }
 
 /// Split `host[:port]` where host may be an IPv6 reference. Returns host text and port text.
@@ -146,6 +192,12 @@ mod tests {
         assert!(Host::parse("-bad.example.com").is_err());
         assert!(Host::parse("example.123").is_err());
         assert!(Host::parse("exa mple.com").is_err());
+        for bad in ["a..example.com", "a-.example.com", "example.com..", ".example.com", "example.-com", "x_y.com", "1.2.3", ".", "192.0.2.1."] {
+            assert!(Host::parse(bad).is_err(), "{bad}");
+        }
+        for good in ["a-b.c1.example", "x.y", "EXAMPLE", "1a.b2.c"] {
+            assert!(matches!(Host::parse(good), Ok(Host::Name(_))), "{good}");
+        }
         assert!(Host::parse("255.255.255.255").is_ok_and(|h| h.is_broadcast()));
         assert!(Host::parse("Example.COM").is_ok_and(|h| h.matches(&Host::Name("example.com"))));
         assert_eq!(parse_port("65536"), Err(UriError::InvalidPort { text: "65536".into() }));

@@ -25,13 +25,16 @@ pub struct SipUri<'a> {
 impl<'a> SipUri<'a> {
     /// Parse the part after `sip:` / `sips:`.
     pub(crate) fn parse_rest(secure: bool, rest: &'a str) -> Result<Self, UriError> {
-        let (before_headers, headers) = match find(rest, b'?') {
-            // `?` may appear in the user part (RFC 3261 `user-unreserved`): headers start at
-            // the first `?` after the host.
-            Some(_) => split_headers(rest),
+        // `?` may appear in the user part (RFC 3261 `user-unreserved`): headers start at the
+        // first `?` after the `@` (or anywhere if there is no user part).
+        let at = find(rest, b'@');
+        let from = at.map_or(0, |a| a + 1);
+        let q = rest.get(from..).and_then(|r| find(r, b'?')).map(|i| i + from);
+        let (before_headers, headers) = match q {
+            Some(q) => (rest.get(..q).unwrap_or(rest), rest.get(q + 1..)),
             None => (rest, None),
         };
-        let (userinfo, hostpart) = match find(before_headers, b'@') {
+        let (userinfo, hostpart) = match at {
             Some(at) => (before_headers.get(..at), before_headers.get(at + 1..).unwrap_or_default()),
             None => (None, before_headers),
         };
@@ -194,15 +197,6 @@ fn headers_equivalent(a: Option<&str>, b: Option<&str>) -> bool {
         v
     };
     set(a) == set(b)
-}
-
-/// Split off `?headers`: the first `?` after the `@` (or anywhere if there is no user part).
-fn split_headers(rest: &str) -> (&str, Option<&str>) {
-    let from = find(rest, b'@').map_or(0, |at| at + 1);
-    match rest.get(from..).and_then(|r| find(r, b'?')) {
-        Some(q) => (rest.get(..from + q).unwrap_or(rest), rest.get(from + q + 1..)),
-        None => (rest, None),
-    }
 }
 
 impl fmt::Display for SipUri<'_> {
