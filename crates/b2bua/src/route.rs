@@ -7,7 +7,9 @@
 //!
 //! A leg whose INVITE fails with 408 (Timer B, or Timer C before any provisional) or 503 (a
 //! received 503 or a transport error) tries the zone's next hop before the call hears of the
-//! failure (RFC 3263 §4.3, [`next_hop_after`]); only when the hops are exhausted does the leg fail.
+//! failure (RFC 3263 §4.3, [`next_hop_after`]); when a zone's hops are exhausted the leg goes on
+//! to the next zone target edge routing's search gave (`on_match = continue`), and only when
+//! every target is exhausted does the leg fail.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -23,19 +25,24 @@ use rand::RngCore;
 pub(crate) use causeway_proxy::next_hop_after;
 
 use crate::call::CallKey;
-use crate::zones::{alias, Zones};
+use crate::zones::Zones;
 
-/// The next hops of one leg: found so far, and how to find more.
+/// The next hops of one leg: the zone target being tried, its hops found so far and how to
+/// find more, and the targets after it.
 #[derive(Debug)]
 pub(crate) struct LegRoute {
-    zone: String,
-    /// What the leg calls: a SIP URI, or a number the zone's peer gets as `sip:<number>@<peer>`.
-    destination: String,
+    /// The zone, and the Request-URI the search rules rewrote the leg's URI to (`None`: a number
+    /// the zone's peer gets as `sip:<number>@<peer>`, the alias).
+    target: ZoneTarget,
     resolution: Resolution,
     /// Hops found and not tried yet, in order.
     left: VecDeque<NextHop>,
     /// The resolution has ended (hops found or none).
     resolved: bool,
+    /// Targets tried once this one's hops are exhausted or it cannot be reached: the later rules
+    /// of an `on_match = continue` chain (docs/routing.md), as RFC 3263 §4.3 goes on to the next
+    /// server.
+    later: VecDeque<ZoneTarget>,
 }
 
 /// What a leg does next.
@@ -52,54 +59,65 @@ pub(crate) enum Next {
 }
 
 impl LegRoute {
-    /// Starts finding the next hops of a leg to `destination` (a URI or a number) through
-    /// `zone`; `None` when there is no such zone.
+    /// Starts finding the next hops of a leg to `destination`. A SIP URI goes where edge
+    /// routing's search rules send it now ([`Zones::targets`]: the zone call control planned
+    /// with comes first unless its health changed since); a number goes through `zone`, the
+    /// route pattern's. `None` when nothing routes it.
     pub(crate) fn new(zones: &Zones, zone: &str, destination: &str, max_forwards: u8, rng: &mut dyn RngCore) -> Option<Self> {
         let table = zones.table()?;
-        let kind = table.zone(zone)?.kind;
-        let is_uri = matches!(Uri::parse(destination), Ok(Uri::Sip(_)));
-        let target = ZoneTarget {
-            rule: String::new(),
-            zone: zone.to_owned(),
-            kind,
-            alias: alias(destination).unwrap_or_else(|| destination.to_owned()),
-            request_uri: is_uri.then(|| destination.to_owned()),
-            max_forwards,
+        let mut targets: VecDeque<ZoneTarget> = if matches!(Uri::parse(destination), Ok(Uri::Sip(_))) {
+            let located = zones.targets(destination).into_iter().map(|mut t| {
+                t.request_uri.get_or_insert_with(|| destination.to_owned());
+                t.max_forwards = max_forwards;
+                t
+            });
+            located.collect()
+        } else {
+            let kind = table.zone(zone)?.kind;
+            let alias = destination.to_owned();
+            VecDeque::from([ZoneTarget { rule: String::new(), zone: zone.to_owned(), kind, alias, request_uri: None, max_forwards }])
         };
+        let target = targets.pop_front()?;
         let resolution = Resolution::new(table, &target, zones.health(), rng);
-        let destination = destination.to_owned();
-        Some(Self { zone: zone.to_owned(), destination, resolution, left: VecDeque::new(), resolved: false })
+        Some(Self { target, resolution, left: VecDeque::new(), resolved: false, later: targets })
     }
 
     /// The leg's Request-URI when its INVITE goes to `hop`.
     pub(crate) fn request_uri(&self, hop: SocketAddr) -> String {
-        let d = &self.destination;
-        if d.starts_with("sip:") || d.starts_with("sips:") {
-            d.clone()
-        } else {
-            format!("sip:{d}@{hop}")
+        match &self.target.request_uri {
+            Some(uri) => uri.clone(),
+            None => format!("sip:{}@{hop}", self.target.alias),
         }
     }
 
-    /// The next hop to try, or what stands in the way.
+    /// The next hop to try, or what stands in the way; past the last hop of a target, the next
+    /// target's.
     pub(crate) fn next(&mut self, zones: &Zones, rng: &mut dyn RngCore) -> Next {
-        if let Some(hop) = self.left.pop_front() {
-            return Next::Hop(hop);
-        }
-        if self.resolved {
-            return Next::Exhausted;
-        }
-        match drive(&mut self.resolution, zones.zone(&self.zone), zones.health(), rng) {
-            Resolved::Hops(hops) => {
-                self.resolved = true;
-                self.left = hops.into();
-                self.left.pop_front().map_or(Next::Exhausted, Next::Hop)
+        loop {
+            if let Some(hop) = self.left.pop_front() {
+                return Next::Hop(hop);
             }
-            Resolved::Unanswered(query) => Next::Lookup(query),
-            other => {
+            let mut failed = None;
+            if !self.resolved {
                 self.resolved = true;
-                Next::Failed(other.status())
+                match drive(&mut self.resolution, zones.zone(&self.target.zone), zones.health(), rng) {
+                    Resolved::Hops(hops) => {
+                        self.left = hops.into();
+                        continue;
+                    }
+                    Resolved::Unanswered(query) => {
+                        self.resolved = false;
+                        return Next::Lookup(query);
+                    }
+                    other => failed = Some(other.status()),
+                }
             }
+            let (Some(table), Some(target)) = (zones.table(), self.later.pop_front()) else {
+                return failed.map_or(Next::Exhausted, Next::Failed);
+            };
+            self.resolution = Resolution::new(table, &target, zones.health(), rng);
+            self.target = target;
+            self.resolved = false;
         }
     }
 
@@ -162,6 +180,50 @@ keepalive = { enabled = true, interval_secs = 30 }
 [[zone]]
 name = "cloud"
 kind = "dns"
+
+[[zone]]
+name = "pstn"
+kind = "neighbor"
+peer = [{ address = "127.0.0.3:5060", transport = "udp" }]
+keepalive = { enabled = true, interval_secs = 30 }
+
+[[zone]]
+name = "pstn-backup"
+kind = "neighbor"
+peer = [{ address = "127.0.0.4:5060", transport = "udp" }]
+keepalive = { enabled = false }
+
+[[search_rule]]
+name = "to-webex"
+priority = 50
+source = "any-authenticated"
+pattern_type = "suffix"
+pattern = "@ent-pa.call.webex.com"
+target = "webex"
+
+[[search_rule]]
+name = "dns"
+priority = 60
+pattern_type = "suffix"
+pattern = "@example.com"
+target = "cloud"
+
+[[search_rule]]
+name = "pstn-out"
+priority = 70
+pattern_type = "prefix"
+pattern = "9"
+behaviour = "strip"
+target = "pstn"
+
+[[search_rule]]
+name = "pstn-fallback"
+priority = 80
+pattern_type = "prefix"
+pattern = "9"
+behaviour = "strip"
+on_match = "stop"
+target = "pstn-backup"
 "#;
 
     fn zones() -> Zones {
@@ -192,7 +254,40 @@ kind = "dns"
         let route = LegRoute::new(&z, "webex", "sip:bob@ent-pa.call.webex.com", 69, &mut rng);
         let mut route = route.unwrap_or_else(|| panic!("zone"));
         assert_eq!(hops(&mut route, &z), [hop(Transport::Udp, "127.0.0.1:5090")]);
-        assert!(LegRoute::new(&z, "nowhere", "sip:bob@x", 69, &mut rng).is_none());
+        assert!(LegRoute::new(&z, "webex", "sip:bob@x", 69, &mut rng).is_none());
+        assert!(LegRoute::new(&z, "nowhere", "5551234", 69, &mut rng).is_none());
+    }
+
+    #[test]
+    fn a_strip_rule_rewrites_the_legs_request_uri() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let z = zones();
+        let route = LegRoute::new(&z, "pstn", "sip:95551234@gw.example.net", 69, &mut rng);
+        let route = route.unwrap_or_else(|| panic!("routed"));
+        let hop: SocketAddr = "127.0.0.3:5060".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(route.request_uri(hop), "sip:5551234@gw.example.net");
+        let route = LegRoute::new(&z, "pstn", "5551234", 69, &mut rng);
+        let route = route.unwrap_or_else(|| panic!("zone"));
+        assert_eq!(route.request_uri(hop), "sip:5551234@127.0.0.3:5060");
+    }
+
+    #[test]
+    fn a_continue_chain_goes_on_to_the_next_zone() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let mut z = zones();
+        let route = LegRoute::new(&z, "pstn", "sip:95551234@gw.example.net", 69, &mut rng);
+        let mut route = route.unwrap_or_else(|| panic!("routed"));
+        let first = route.next(&z, &mut rng);
+        assert_eq!(first, hop(Transport::Udp, "127.0.0.3:5060"));
+        assert_eq!(route.next(&z, &mut rng), hop(Transport::Udp, "127.0.0.4:5060"));
+        assert_eq!(route.request_uri("127.0.0.4:5060".parse().unwrap_or_else(|e| panic!("{e}"))), "sip:5551234@gw.example.net");
+        assert_eq!(route.next(&z, &mut rng), Next::Exhausted);
+        let mut health = causeway_routing::HealthSnapshot::default();
+        health.set_state("pstn", "127.0.0.3:5060", PeerState::Down);
+        z.set_health(health);
+        let route = LegRoute::new(&z, "pstn", "sip:95551234@gw.example.net", 69, &mut rng);
+        let mut route = route.unwrap_or_else(|| panic!("routed"));
+        assert_eq!(hops(&mut route, &z), [hop(Transport::Udp, "127.0.0.4:5060")]);
     }
 
     #[test]

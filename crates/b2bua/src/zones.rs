@@ -1,18 +1,17 @@
 //! What call control needs from edge routing, read from the same compiled [`RoutingTable`] the
-//! proxy core routes with: the zone a remote destination's URI leaves through (the search
-//! rules), and the keepalive's [`HealthSnapshot`] the node hands over, so a leg's next
-//! hops come out of the proxy core's own resolution (`causeway_proxy::edge::drive`, see
-//! `crate::route`).
+//! proxy core routes with: the zone targets a remote destination's URI leaves through (edge
+//! routing's own [`locate`], not a copy of it), and the keepalive's [`HealthSnapshot`] the node
+//! hands over, so a leg's next hops come out of the proxy core's own resolution
+//! (`causeway_proxy::edge::drive`, see `crate::route`).
 //!
-//! Call control's own legs are trusted requests: a search rule's `source` and "must be
-//! authenticated" conditions do not apply to them, only its pattern and target.
+//! Call control's own legs are trusted requests: they are located as authenticated, so a search
+//! rule's "any authenticated" source and "must be authenticated" conditions never block them.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use causeway_routing::resolve::{DnsAnswer, DnsQuery};
-use causeway_routing::{HealthSnapshot, RoutingTable, Zone};
-use causeway_sip::uri::Uri;
+use causeway_routing::{auth, classify, locate, HealthSnapshot, LocateInput, RoutingTable, Zone, ZoneTarget};
 
 /// Most answers of call control's own lookups held at once (past it the oldest goes).
 const MAX_HELD: usize = 256;
@@ -105,38 +104,34 @@ impl Zones {
         });
     }
 
-    /// The zone `uri` leaves through: the first enabled search rule, by priority, whose pattern
-    /// matches its alias and whose target is not the default zone.
-    pub(crate) fn zone_for(&self, uri: &str) -> Option<String> {
-        let table = self.table.as_ref()?;
-        let alias = alias(uri)?;
-        let default = table.default_zone().name.as_str();
-        table
-            .search_rules()
-            .iter()
-            .filter(|r| r.enabled && r.target != default)
-            .find(|r| match &r.pattern {
-                Some(p) => p.is_match(&alias),
-                None => alias.parse::<std::net::IpAddr>().is_err() && !alias.contains('['),
-            })
-            .map(|r| r.target.clone())
+    /// The zone targets a call-control leg to `uri` tries, in order: edge routing's own search
+    /// ([`locate`]: the pre-search transform, each rule's pattern and behaviour, `on_match`,
+    /// equal priorities, the target zones' health), the groups one after the other and a
+    /// group's targets one after another (a leg is one INVITE at a time). Empty when no rule
+    /// routes it.
+    ///
+    /// A leg is call control's own request, so it is located as an authenticated request of the
+    /// default zone: rules for any source or any authenticated source, and rules that require
+    /// authentication, apply to it; a rule restricted to one named source zone does not, and a
+    /// rule back into the default zone counts as a loop (as for any default-zone request).
+    pub(crate) fn targets(&self, uri: &str) -> Vec<ZoneTarget> {
+        let Some(table) = self.table.as_deref() else { return Vec::new() };
+        let Some(source) = classify::assume(table, &table.default_zone().name) else { return Vec::new() };
+        let trusted = auth::assume(&source, table, true);
+        let decision = locate(&LocateInput::new(&source, &trusted, uri), table, &self.health);
+        decision.groups().iter().flat_map(|g| g.targets.iter().cloned()).collect()
     }
-}
 
-/// `user@host` (host lower-case), the host alone, or a tel number: what search rules match.
-pub(crate) fn alias(uri: &str) -> Option<String> {
-    match Uri::parse(uri).ok()? {
-        Uri::Sip(u) => Some(match u.user() {
-            Some(user) => format!("{user}@{}", u.host_str().to_ascii_lowercase()),
-            None => u.host_str().to_ascii_lowercase(),
-        }),
-        Uri::Tel(t) => Some(t.number().to_owned()),
-        Uri::Other { .. } => None,
+    /// The zone a leg to `uri` leaves through first (the first of [`Zones::targets`]).
+    pub(crate) fn zone_for(&self, uri: &str) -> Option<String> {
+        self.targets(uri).into_iter().next().map(|t| t.zone)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use causeway_routing::PeerState;
+
     use super::*;
 
     const ROUTING: &str = r#"
@@ -147,13 +142,59 @@ peer = [{ address = "127.0.0.1:5090", transport = "udp", priority = 2 }, { addre
 keepalive = { enabled = false }
 authentication = "treat-as-authenticated"
 
+[[zone]]
+name = "pstn"
+kind = "neighbor"
+peer = [{ address = "127.0.0.3:5060", transport = "udp" }]
+keepalive = { enabled = true, interval_secs = 30 }
+
+[[zone]]
+name = "pstn-backup"
+kind = "neighbor"
+peer = [{ address = "127.0.0.4:5060", transport = "udp" }]
+keepalive = { enabled = false }
+
+[[transform]]
+priority = 10
+pattern_type = "regex"
+pattern = '(\d{4})@ent-pa\.local'
+behaviour = "replace"
+replace = '\1@ent-pa.com'
+
 [[search_rule]]
 name = "to-webex"
 priority = 50
 source = "any-authenticated"
+request_must_be_authenticated = true
 pattern_type = "regex"
 pattern = '.*@ent-pa\.call\.webex\.com'
 target = "webex"
+
+[[search_rule]]
+name = "enterprise"
+priority = 60
+pattern_type = "suffix"
+pattern = "@ent-pa.com"
+on_match = "stop"
+target = "webex"
+
+[[search_rule]]
+name = "pstn-out"
+priority = 70
+pattern_type = "prefix"
+pattern = "9"
+behaviour = "strip"
+on_match = "continue"
+target = "pstn"
+
+[[search_rule]]
+name = "pstn-fallback"
+priority = 80
+pattern_type = "prefix"
+pattern = "9"
+behaviour = "strip"
+on_match = "stop"
+target = "pstn-backup"
 "#;
 
     fn zones() -> Zones {
@@ -161,11 +202,35 @@ target = "webex"
         Zones::new(Some(Arc::new(table)))
     }
 
+    fn located(z: &Zones, uri: &str) -> Vec<(String, Option<String>)> {
+        z.targets(uri).into_iter().map(|t| (t.zone, t.request_uri)).collect()
+    }
+
     #[test]
-    fn search_rules_pick_the_zone_whatever_their_source_condition() {
+    fn legs_are_trusted_by_authenticated_only_rules() {
         let z = zones();
         assert_eq!(z.zone_for("sip:bob@ENT-PA.call.webex.com").as_deref(), Some("webex"));
         assert_eq!(z.zone_for("sip:bob@elsewhere.com"), None);
         assert_eq!(Zones::default().zone_for("sip:bob@ent-pa.call.webex.com"), None);
+    }
+
+    #[test]
+    fn a_strip_rule_rewrites_the_request_uri_and_continue_keeps_the_next_zone() {
+        let mut z = zones();
+        let stripped = Some("sip:5551234@gw.example.com;user=phone".to_owned());
+        let both = [("pstn".to_owned(), stripped.clone()), ("pstn-backup".to_owned(), stripped.clone())];
+        assert_eq!(located(&z, "sip:95551234@gw.example.com;user=phone"), both);
+        let mut health = HealthSnapshot::default();
+        health.set_state("pstn", "127.0.0.3:5060", PeerState::Down);
+        z.set_health(health);
+        assert_eq!(located(&z, "sip:95551234@gw.example.com;user=phone"), [("pstn-backup".to_owned(), stripped)]);
+    }
+
+    #[test]
+    fn the_pre_search_transform_applies_before_the_rules() {
+        let z = zones();
+        let rewritten = Some("sip:1001@ent-pa.com".to_owned());
+        assert_eq!(located(&z, "sip:1001@ent-pa.local"), [("webex".to_owned(), rewritten)]);
+        assert_eq!(located(&z, "sip:alice@ent-pa.local"), []);
     }
 }

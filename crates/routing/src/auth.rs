@@ -186,7 +186,8 @@ impl CredentialCheck {
 }
 
 /// For dry runs (`causeway locate [--authenticated]`): the request is taken to be
-/// authenticated or not, as given. The live path never calls this.
+/// authenticated or not, as given. Live requests go through [`authenticate`]; only call
+/// control's own legs (trusted: this node originates them) are taken as authenticated here.
 pub fn assume(classified: &ZoneClassified, table: &RoutingTable, authenticated: bool) -> Authentication {
     let zone = table.zone(classified.zone()).unwrap_or(table.default_zone());
     Authentication { zone: zone.name.clone(), policy: zone.authentication, authenticated, basis: AuthBasis::Assumed }

@@ -141,7 +141,8 @@ fn peer_is(zone: &Zone, peer: &crate::table::Peer, source: IpAddr, health: &Heal
 }
 
 /// For dry runs (`causeway locate --zone NAME`): the request is taken to come from `zone`.
-/// The live path never calls this.
+/// Live requests are classified by [`classify`]; only call control's own legs, which arrive from
+/// no zone, are located as from the default zone through this.
 pub fn assume(table: &RoutingTable, zone: &str) -> Option<ZoneClassified> {
     table.zone(zone).map(|z| ZoneClassified { zone: z.name.clone(), by: ClassifiedBy::Assumed })
 }
