@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use crate::error::UriError;
 
 /// Check that `s` uses only `allowed` characters or valid escapes.
-pub(crate) fn validate(s: &str, part: &'static str, allowed: fn(u8) -> bool) -> Result<(), UriError> {
+pub(crate) fn validate(s: &str, part: &'static str, allowed: impl Fn(u8) -> bool) -> Result<(), UriError> {
     let b = s.as_bytes();
     let mut i = 0;
     while let Some(&c) = b.get(i) {

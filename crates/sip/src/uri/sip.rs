@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::error::UriError;
 use crate::header::params::Params;
-use crate::scan::find;
+use crate::scan::{find, sub};
 use crate::transport::Transport;
 use crate::uri::escape::{self, unescape};
 use crate::uri::host::{parse_port, split_host_port, Host};
@@ -28,16 +28,27 @@ impl<'a> SipUri<'a> {
         // `?` may appear in the user part (RFC 3261 `user-unreserved`): headers start at the
         // first `?` after the `@` (or anywhere if there is no user part).
         let at = find(rest, b'@');
-        let from = at.map_or(0, |a| a + 1);
-        let q = rest.get(from..).and_then(|r| find(r, b'?')).map(|i| i + from);
-        let (before_headers, headers) = match q {
-            Some(q) => (rest.get(..q).unwrap_or(rest), rest.get(q + 1..)),
-            None => (rest, None),
+        let userinfo = at.and_then(|a| rest.get(..a));
+        let host_start = at.map_or(0, |a| a + 1);
+        // One pass over the host part finds where the hostport ends (at `;` parameters, `?`
+        // headers or the end) and its first `:`.
+        let b = rest.as_bytes();
+        let mut end = host_start;
+        let mut colon = None;
+        while let Some(&c) = b.get(end) {
+            match c {
+                b';' | b'?' => break,
+                b':' if colon.is_none() => colon = Some(end),
+                _ => {}
+            }
+            end += 1;
+        }
+        let q = match b.get(end) {
+            Some(b';') => find(sub(rest, end, rest.len()), b'?').map(|i| i + end),
+            Some(_) => Some(end),
+            None => None,
         };
-        let (userinfo, hostpart) = match at {
-            Some(at) => (before_headers.get(..at), before_headers.get(at + 1..).unwrap_or_default()),
-            None => (None, before_headers),
-        };
+        let headers = q.and_then(|q| rest.get(q + 1..));
         let (user, password) = match userinfo {
             Some(ui) => match find(ui, b':') {
                 Some(c) => (ui.get(..c), ui.get(c + 1..)),
@@ -54,11 +65,16 @@ impl<'a> SipUri<'a> {
         if let Some(p) = password {
             escape::validate(p, "password", escape::is_password)?;
         }
-        let (hostport, params) = match find(hostpart, b';') {
-            Some(i) => (hostpart.get(..i).unwrap_or_default(), Params::uri(hostpart.get(i + 1..).unwrap_or_default())?),
-            None => (hostpart, Params::default()),
+        let params = match b.get(end) {
+            Some(b';') => Params::uri(sub(rest, end + 1, q.unwrap_or(rest.len())))?,
+            _ => Params::default(),
         };
-        let (host_text, port_text) = split_host_port(hostport);
+        let hostport = sub(rest, host_start, end);
+        let (host_text, port_text) = match colon {
+            _ if hostport.starts_with('[') => split_host_port(hostport),
+            Some(c) => (sub(rest, host_start, c), Some(sub(rest, c + 1, end))),
+            None => (hostport, None),
+        };
         if host_text.bytes().any(|b| b.is_ascii_whitespace()) {
             return Err(UriError::Whitespace);
         }

@@ -102,3 +102,21 @@ fn rfc3261_19_1_4_equivalence() {
     assert!(!eq("sip:carol@chicago.com", "sip:carol@chicago.com?Subject=next%20meeting"));
     assert!(!eq("sip:carol@chicago.com;security=on", "sip:carol@chicago.com;security=off"));
 }
+
+#[test]
+fn rfc3261_19_1_hostport_params_and_headers_split_in_one_pass() {
+    let parts = |s: &'static str| {
+        let u = sip(s);
+        (u.host_str(), u.port(), u.params().as_str(), u.headers())
+    };
+    assert_eq!(parts("sip:h.example.com"), ("h.example.com", None, "", None));
+    assert_eq!(parts("sip:a@h.example.com:5060;lr?x=y"), ("h.example.com", Some(5060), "lr", Some("x=y")));
+    assert_eq!(parts("sip:a?b@h.example.com;p=1?x=y"), ("h.example.com", None, "p=1", Some("x=y")));
+    assert_eq!(parts("sip:h.example.com?x=1"), ("h.example.com", None, "", Some("x=1")));
+    assert_eq!(parts("sip:a:pw@h.example.com:1?x=1"), ("h.example.com", Some(1), "", Some("x=1")));
+    assert_eq!(parts("sip:[2001:db8::1]:5070;lr"), ("[2001:db8::1]", Some(5070), "lr", None));
+    assert_eq!(parts("sip:[2001:db8::1];lr"), ("[2001:db8::1]", None, "lr", None));
+    assert!(matches!(Uri::parse("sip:h.example.com:;lr"), Err(UriError::InvalidPort { .. })));
+    assert!(matches!(Uri::parse("sip:h.example.com:5060:1"), Err(UriError::InvalidPort { .. })));
+    assert!(Uri::parse("sip:a@").is_err());
+}
