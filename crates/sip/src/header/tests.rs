@@ -162,3 +162,17 @@ fn rfc4475_scalars_and_repeats() {
     assert_eq!(m.call_id(), Err(ParseError::header("Call-ID", HeaderFault::Repeated)));
     assert_eq!(m.cseq(), Err(ParseError::header("CSeq", HeaderFault::Missing)));
 }
+
+#[test]
+fn rfc3261_20_8_call_id_is_word_at_word() {
+    let call_id = |v: &str| {
+        let m = Message::parse(Bytes::from(format!("OPTIONS sip:a@b SIP/2.0\r\nCall-ID: {v}\r\n\r\n"))).expect("parses");
+        m.call_id().map(str::to_owned)
+    };
+    for good in ["a", "a@b", "f81d4fae-7dec-11d0-a765-00a0c91e6bf6@foo.bar.com", "(x)<y>:\\\"/[]?{}@z~"] {
+        assert_eq!(call_id(good).as_deref(), Ok(good));
+    }
+    for bad in ["@b", "a@", "a@b@c", "a@@b", "a b", "a;b", "é@x"] {
+        assert_eq!(call_id(bad), Err(ParseError::header("Call-ID", HeaderFault::InvalidToken { what: "Call-ID" })), "{bad}");
+    }
+}
