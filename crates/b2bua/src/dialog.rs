@@ -3,6 +3,7 @@
 //! our Contact, and knows where its requests go. Requests inside it are written here
 //! (§12.2.1.1); which side they relay to is the call's business.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
@@ -55,7 +56,7 @@ pub(crate) struct Dialog {
     pub(crate) remote_target: String,
     /// Route values for our requests, in order (§12.1.1, §12.1.2).
     pub(crate) route_set: Vec<String>,
-    /// Our Contact URI.
+    /// Our Contact value, `<uri>`.
     pub(crate) contact: String,
     /// Max-Forwards of our requests (§8.1.1.6; a leg keeps the caller's count minus one).
     pub(crate) max_forwards: u8,
@@ -121,12 +122,14 @@ impl Dialog {
 
     /// A response to our INVITE that creates or confirms the dialog (§12.1.2): the peer's tag
     /// and To, its Contact as target, the Record-Route reversed as route set. The first tag
-    /// wins; a response from another fork of the leg changes nothing.
-    pub(crate) fn on_response(&mut self, response: &Message) {
-        let Ok(Some(tag)) = response.to_tag() else { return };
+    /// wins; a response from another fork of the leg changes nothing. `tag` is the response's
+    /// To tag (the caller has it already: the To header is parsed once).
+    pub(crate) fn on_response(&mut self, response: &Message, tag: Option<&str>) {
+        let Some(tag) = tag else { return };
         if self.remote_tag.as_deref().is_some_and(|t| t != tag) {
             return;
         }
+        let mut changed = false;
         if self.remote_tag.is_none() {
             self.remote_tag = Some(tag.to_owned());
             if let Some(to) = response.header(HeaderName::To) {
@@ -135,20 +138,27 @@ impl Dialog {
             let mut routes = record_route(response);
             routes.reverse();
             self.route_set = routes;
+            changed = true;
         }
-        if let Some(target) = contact_uri(response) {
-            self.remote_target = target;
+        if let Some(contact) = response.contacts().next().and_then(Result::ok) {
+            if contact.uri_str() != self.remote_target {
+                self.remote_target = contact.uri_str().to_owned();
+                changed = true;
+            }
         }
-        let next = self.route_set.first().map_or(self.remote_target.clone(), |r| route_uri(r).to_owned());
-        self.hop = self.hop.toward(&next);
+        // Hop::toward is idempotent: with the same route set and target the hop stays as it is.
+        if changed {
+            let next = self.route_set.first().map_or(self.remote_target.as_str(), |r| route_uri(r));
+            self.hop = self.hop.toward(next);
+        }
     }
 
     /// The dialog follows another fork of our INVITE (§12.1.2: each fork's tag makes its own
     /// dialog): the one whose early media the caller hears, or the one that answered.
-    pub(crate) fn rebase(&mut self, response: &Message) {
+    pub(crate) fn rebase(&mut self, response: &Message, tag: Option<&str>) {
         self.remote_tag = None;
         self.remote_cseq = None;
-        self.on_response(response);
+        self.on_response(response, tag);
     }
 
     /// Whether a request from the peer belongs here (§12.2.2: Call-ID and both tags).
@@ -173,9 +183,11 @@ impl Dialog {
                 self.local_cseq
             }
         };
-        let cseq_value = format!("{seq} {}", method.as_str());
-        let contact = format!("<{}>", self.contact);
-        let max_forwards = self.max_forwards.to_string();
+        // The two numbers are written on the stack: no heap String per request for them.
+        let mut cseq_buf = [0u8; 32];
+        let cseq_value = on_stack(&mut cseq_buf, format_args!("{seq} {}", method.as_str()));
+        let mut max_forwards_buf = [0u8; 4];
+        let max_forwards = on_stack(&mut max_forwards_buf, format_args!("{}", self.max_forwards));
         let mut builder = RequestBuilder::new(method.clone(), &self.remote_target).header("Via", via).header("Max-Forwards", &max_forwards);
         for route in &self.route_set {
             builder = builder.header("Route", route);
@@ -183,7 +195,7 @@ impl Dialog {
         // Our side is always From, the peer To, whichever of us sent the INVITE (§12.2.1.1).
         builder = builder.header("From", &self.local).header("To", &self.remote).header("Call-ID", &self.call_id).header("CSeq", &cseq_value);
         if matches!(method, Method::Invite | Method::Update | Method::Subscribe | Method::Notify | Method::Refer) {
-            builder = builder.header("Contact", &contact);
+            builder = builder.header("Contact", &self.contact);
         }
         for (name, value) in extra {
             builder = builder.header(name, value);
@@ -192,6 +204,19 @@ impl Dialog {
             builder = builder.body(content_type, body);
         }
         builder.build().into_bytes()
+    }
+}
+
+/// `args` written into `buf` when they fit (no heap String for a short value), else on the heap
+/// (a CSeq with a long extension method).
+fn on_stack<'b>(buf: &'b mut [u8], args: std::fmt::Arguments<'_>) -> Cow<'b, str> {
+    use std::io::Write;
+    let room = buf.len();
+    let mut rest = &mut buf[..];
+    let len = rest.write_fmt(args).is_ok().then(|| room - rest.len());
+    match len.and_then(|len| buf.get(..len)).and_then(|b| std::str::from_utf8(b).ok()) {
+        Some(text) => Cow::Borrowed(text),
+        None => Cow::Owned(args.to_string()),
     }
 }
 
@@ -215,7 +240,7 @@ mod tests {
     #[test]
     fn rfc3261_12_1_1_uas_dialog_from_the_invite() {
         let invite = msg(INVITE);
-        let Some(mut d) = Dialog::uas(&invite, "b2", "sip:cwb-1@127.0.0.1:5060".into(), hop("10.0.0.9:5062")) else { panic!("no dialog") };
+        let Some(mut d) = Dialog::uas(&invite, "b2", "<sip:cwb-1@127.0.0.1:5060>".into(), hop("10.0.0.9:5062")) else { panic!("no dialog") };
         assert_eq!(d.route_set, ["<sip:10.0.0.9:5062;lr>"]);
         assert_eq!(d.hop.destination, "10.0.0.9:5062".parse().unwrap_or(d.hop.destination));
         let bye = msg(&String::from_utf8_lossy(&d.request(Method::Bye, "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKcb1", None, &[], None)));
@@ -236,14 +261,14 @@ mod tests {
             "<sip:1001@ent-pa.com>;tag=l1".into(),
             "<sip:bob@127.0.0.1:5070>".into(),
             "sip:bob@127.0.0.1:5070".into(),
-            "sip:cwb-1-0@127.0.0.1:5060".into(),
+            "<sip:cwb-1-0@127.0.0.1:5060>".into(),
             69,
             hop("127.0.0.1:5070"),
         );
         let ok = msg("SIP/2.0 200 OK\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKcb1\nRecord-Route: <sip:p1;lr>, <sip:10.0.0.5;lr>\n\
             From: <sip:1001@ent-pa.com>;tag=l1\nTo: <sip:bob@127.0.0.1:5070>;tag=r9\nCall-ID: leg1\nCSeq: 1 INVITE\n\
             Contact: <sip:bob@10.0.0.7:5080>\nContent-Length: 0\n\n");
-        d.on_response(&ok);
+        d.on_response(&ok, ok.to_tag().ok().flatten());
         assert_eq!((d.remote_tag.as_deref(), d.remote_target.as_str()), (Some("r9"), "sip:bob@10.0.0.7:5080"));
         assert_eq!(d.route_set, ["<sip:10.0.0.5;lr>", "<sip:p1;lr>"]);
         assert_eq!(d.hop.destination, SocketAddr::from(([10, 0, 0, 5], 5060)));

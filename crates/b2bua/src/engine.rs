@@ -18,6 +18,7 @@
 //! - requests in its dialogs (Request-URI = one of its Contacts), ACK and CANCEL of its INVITE
 //!   server transactions, and responses to its requests (its Via branch).
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -32,7 +33,7 @@ use causeway_txn::{Event as TxnEvent, TransactionTable, TxnConfig, TxnId};
 use slab::Slab;
 
 use crate::call::start::{decide, unsupported, Now, Source, Start, ZoneOrigin};
-use crate::call::{parse_token, token, Call, CallKey, Caller, Cx, Side};
+use crate::call::{parse_token, Call, CallKey, Caller, Cx, Side, Token};
 use crate::clock::WallClock;
 use crate::counters::B2buaCounters;
 use crate::config::{B2buaConfig, ConfigError};
@@ -353,11 +354,11 @@ impl B2bua {
         match self.registrar.register(now, wall, request, flow, &self.cluster) {
             Err(refusal) => self.net.refuse(now, txn, request, refusal.status, &refusal.detail, refusal.headers),
             Ok(registered) => {
-                let mut headers: Vec<(&str, String)> =
-                    registered.contacts.iter().map(|(uri, left)| ("Contact", format!("<{uri}>;expires={left}"))).collect();
-                headers.extend(registered.path.into_iter().map(|p| ("Path", p)));
+                let mut headers: Vec<(&str, Cow<'_, str>)> =
+                    registered.contacts.iter().map(|(uri, left)| ("Contact", Cow::Owned(format!("<{uri}>;expires={left}")))).collect();
+                headers.extend(registered.path.into_iter().map(|p| ("Path", Cow::Owned(p))));
                 if registered.outbound {
-                    headers.push(("Require", "outbound".to_owned()));
+                    headers.push(("Require", Cow::Borrowed("outbound")));
                 }
                 self.net.respond(now, txn, request, StatusCode::OK, &Answer { headers, ..Answer::default() });
                 if let Some((aor, bindings)) = registered.changed {
@@ -414,7 +415,7 @@ impl B2bua {
         let key = CallKey { index: u32::try_from(entry.key()).unwrap_or(u32::MAX), generation: self.next_generation };
         let arrival = Hop { transport: peer.transport, destination: peer.destination, flow: peer.flow, local: peer.local };
         let Some(local) = self.net.local_for(&arrival) else { return };
-        let contact = local.uri(Some(&token(key, Side::Caller)));
+        let contact = local.contact(Token(key, Side::Caller));
         let tag = self.net.ids.tag();
         let Some(dialog) = Dialog::uas(invite, &tag, contact, arrival) else {
             self.net.refuse(now, txn, invite, StatusCode::BAD_REQUEST, "INVITE without a usable Contact", Vec::new());

@@ -23,10 +23,10 @@ impl Local {
         format!("SIP/2.0/{} {}:{};branch={branch};rport", self.transport.via_token(), self.host, self.port)
     }
 
-    /// `sip:[user@]host:port;transport=x`: a Contact naming this listener.
-    pub(crate) fn uri(&self, user: Option<&str>) -> String {
-        let user = user.map(|u| format!("{u}@")).unwrap_or_default();
-        format!("sip:{user}{}:{};transport={}", self.host, self.port, self.transport.uri_param())
+    /// `<sip:user@host:port;transport=x>`: our Contact value naming this listener, written once
+    /// per dialog (every request and response of the dialog borrows it).
+    pub(crate) fn contact(&self, user: impl std::fmt::Display) -> String {
+        format!("<sip:{user}@{}:{};transport={}>", self.host, self.port, self.transport.uri_param())
     }
 }
 
@@ -71,8 +71,8 @@ mod tests {
         let locals = Locals::new(&[udp, tls]);
         let l = locals.egress(Transport::Tls, None).map(|l| l.via("z9hG4bKcb1"));
         assert_eq!(l.as_deref(), Some("SIP/2.0/TLS edge.example.com:5061;branch=z9hG4bKcb1;rport"));
-        let c = locals.egress(Transport::Udp, None).map(|l| l.uri(Some("cwb-1")));
-        assert_eq!(c.as_deref(), Some("sip:cwb-1@127.0.0.1:5060;transport=udp"));
+        let c = locals.egress(Transport::Udp, None).map(|l| l.contact("cwb-1"));
+        assert_eq!(c.as_deref(), Some("<sip:cwb-1@127.0.0.1:5060;transport=udp>"));
         assert!(locals.egress(Transport::Tcp, None).is_none());
     }
 }

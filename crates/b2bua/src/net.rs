@@ -2,6 +2,7 @@
 //! identifier generator, our listeners — and the few ways to send: start a client transaction,
 //! answer a server transaction, send an ACK for a 2xx outside any transaction (§13.2.2.4).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -58,7 +59,7 @@ pub(crate) enum Client {
 pub(crate) struct Answer<'a> {
     pub(crate) reason: Option<&'a str>,
     pub(crate) to_tag: Option<&'a str>,
-    pub(crate) headers: Vec<(&'a str, String)>,
+    pub(crate) headers: Vec<(&'a str, Cow<'a, str>)>,
     pub(crate) body: Option<(&'a str, &'a [u8])>,
 }
 
@@ -167,6 +168,7 @@ impl Net {
             "" => status.default_reason().to_owned(),
             d => format!("{} ({d})", status.default_reason()),
         };
+        let headers = headers.into_iter().map(|(name, value)| (name, Cow::Owned(value))).collect();
         let answer = Answer { reason: Some(&reason), headers, ..Answer::default() };
         self.respond(now, txn, request, status, &answer);
     }

@@ -2,22 +2,32 @@
 //! with the RFC 3326 Reason the state machine chose, ACK + BYE of an answered leg that is let
 //! go, the caller's provisional and final responses, and BYE to the caller.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use causeway_callctl::{Action, Event, LegId};
 use causeway_sip::build::cancel_for;
-use causeway_sip::{Message, Method, StatusCode};
+use causeway_sip::{HeaderName, Message, Method, StatusCode};
 
 use super::{body_of, passed_on, session_expires, AwaitAck, Call, Cx, Leg, Session, Side, PASSED_ON_RESPONSES};
-use crate::dialog::record_route;
 use crate::net::{Answer, Client};
 
-/// `"Name" <sip:user@host>`: a display name quoted with `"` and `\` escaped (RFC 3261 §25.1).
-pub(crate) fn name_addr(display: Option<&str>, uri: &str) -> String {
-    match display.filter(|d| !d.is_empty()) {
-        Some(d) => format!("\"{}\" <{uri}>", d.replace('\\', "\\\\").replace('"', "\\\"")),
-        None => format!("<{uri}>"),
+/// Appends `"Name" <sip:user@host>` to `out`: a display name quoted with `"` and `\` escaped
+/// (RFC 3261 §25.1).
+pub(crate) fn write_name_addr(out: &mut String, display: Option<&str>, uri: std::fmt::Arguments<'_>) {
+    use std::fmt::Write;
+    if let Some(d) = display.filter(|d| !d.is_empty()) {
+        out.push('"');
+        for c in d.chars() {
+            if matches!(c, '\\' | '"') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push_str("\" ");
     }
+    // Writing into a String cannot fail.
+    let _ = write!(out, "<{uri}>");
 }
 
 impl Call {
@@ -78,36 +88,40 @@ impl Call {
     }
 
     /// The caller's response headers: our Contact and its Record-Route (RFC 3261 §12.1.1).
-    fn caller_headers(&self, from: &Message) -> Vec<(&'static str, String)> {
-        let mut headers = vec![("Contact", format!("<{}>", self.caller.dialog.contact))];
-        headers.extend(record_route(&self.caller.invite).into_iter().map(|r| ("Record-Route", r)));
+    /// The caller's response headers, borrowed from the caller's side and from the leg's
+    /// response `from`: our Contact and its Record-Route (RFC 3261 §12.1.1), what is passed on.
+    fn caller_headers<'a>(&'a self, from: &'a Message) -> Vec<(&'static str, Cow<'a, str>)> {
+        let mut headers = vec![("Contact", Cow::Borrowed(self.caller.dialog.contact.as_str()))];
+        headers.extend(self.caller.invite.values(HeaderName::RecordRoute).filter_map(Result::ok).map(|r| ("Record-Route", Cow::Borrowed(r.text))));
         headers.extend(passed_on(from, &PASSED_ON_RESPONSES));
         headers
     }
 
     fn relay_provisional(&mut self, cx: &mut Cx<'_>, id: LegId, status: u16, early_media: bool) {
-        let Some(provisional) = self.leg(id).and_then(|l| l.last_provisional.clone()) else { return };
         let Some(status) = StatusCode::new(status) else { return };
-        self.early_peer = Some(id);
-        let headers = self.caller_headers(&provisional);
-        let body = if early_media { body_of(&provisional) } else { None };
-        let tag = self.caller.tag().to_owned();
+        let Some(provisional) = self.leg(id).and_then(|l| l.last_provisional.as_ref()) else { return };
+        let body = if early_media { body_of(provisional) } else { None };
         let answer = Answer {
             reason: provisional.reason_phrase(),
-            to_tag: Some(&tag),
-            headers,
-            body: body.as_ref().map(|(ct, b)| (ct.as_str(), &b[..])),
+            to_tag: Some(self.caller.tag()),
+            headers: self.caller_headers(provisional),
+            body: body.as_ref().map(|(ct, b)| (ct.as_ref(), &b[..])),
         };
         cx.net.respond(cx.now, self.caller.server, &self.caller.invite, status, &answer);
+        self.early_peer = Some(id);
     }
 
     fn answer_caller(&mut self, cx: &mut Cx<'_>, id: LegId) {
-        let Some(ok) = self.leg(id).and_then(|l| l.answer.clone()) else { return };
+        let Some(ok) = self.leg(id).and_then(|l| l.answer.as_ref()) else { return };
         let status = ok.status().unwrap_or(StatusCode::OK);
-        let headers = self.caller_headers(&ok);
-        let body = body_of(&ok);
-        let tag = self.caller.tag().to_owned();
-        let answer = Answer { reason: ok.reason_phrase(), to_tag: Some(&tag), headers, body: body.as_ref().map(|(ct, b)| (ct.as_str(), &b[..])) };
+        let session = session_expires(ok);
+        let body = body_of(ok);
+        let answer = Answer {
+            reason: ok.reason_phrase(),
+            to_tag: Some(self.caller.tag()),
+            headers: self.caller_headers(ok),
+            body: body.as_ref().map(|(ct, b)| (ct.as_ref(), &b[..])),
+        };
         let Some(response) = cx.net.respond(cx.now, self.caller.server, &self.caller.invite, status, &answer) else { return };
         let t1 = cx.net.config.timers.t1;
         let unreliable = !self.caller.dialog.hop.transport.is_reliable();
@@ -121,15 +135,14 @@ impl Call {
             ack_to: Side::Leg(id),
             ack_cseq: 1,
         });
-        if let Some(interval) = session_expires(&ok) {
+        if let Some(interval) = session {
             self.session = Some(Session { interval, expires: cx.now + interval });
         }
     }
 
     fn reject_caller(&mut self, cx: &mut Cx<'_>, status: u16) {
         let status = StatusCode::new(status).unwrap_or(StatusCode::SERVER_INTERNAL_ERROR);
-        let tag = self.caller.tag().to_owned();
-        let answer = Answer { to_tag: Some(&tag), ..Answer::default() };
+        let answer = Answer { to_tag: Some(self.caller.tag()), ..Answer::default() };
         cx.net.respond(cx.now, self.caller.server, &self.caller.invite, status, &answer);
     }
 
@@ -167,13 +180,13 @@ pub(crate) fn send_cancel(cx: &mut Cx<'_>, leg: &mut Leg, reason: Option<&str>) 
 }
 
 /// ACKs a leg's 2xx (RFC 3261 §13.2.2.4), once; `body` answers an offer the 2xx made.
-pub(crate) fn ack_leg(cx: &mut Cx<'_>, leg: &mut Leg, body: Option<(String, bytes::Bytes)>) {
+pub(crate) fn ack_leg(cx: &mut Cx<'_>, leg: &mut Leg, body: Option<(Cow<'_, str>, bytes::Bytes)>) {
     if leg.answer.is_none() || leg.ack.is_some() {
         return;
     }
     let hop = leg.dialog.hop;
     let Some(via) = cx.net.via(&hop) else { return };
-    let ack = leg.dialog.request(Method::Ack, &via, Some(1), &[], body.as_ref().map(|(ct, b)| (ct.as_str(), &b[..])));
+    let ack = leg.dialog.request(Method::Ack, &via, Some(1), &[], body.as_ref().map(|(ct, b)| (ct.as_ref(), &b[..])));
     leg.ack = Some(ack.clone());
     cx.net.send_raw(hop, ack);
 }

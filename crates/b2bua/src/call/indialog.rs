@@ -6,6 +6,8 @@
 //! 183 with SDP), and UPDATE/INFO are relayed between those two (RFC 3311 §5.1); offers that
 //! cross get 491 (RFC 3311 §5.2).
 
+use std::borrow::Cow;
+
 use causeway_callctl::Event;
 use causeway_sip::{Message, Method, StatusCode};
 use causeway_txn::TxnId;
@@ -69,13 +71,13 @@ impl Call {
             return;
         }
         let extra = passed_on(request, &PASSED_ON_REQUESTS);
-        let extra: Vec<(&str, &str)> = extra.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let extra: Vec<(&str, &str)> = extra.iter().map(|(n, v)| (*n, v.as_ref())).collect();
         let body = body_of(request);
         let key = self.key;
         let Some(target) = self.dialog_mut(other) else { return };
         let hop = target.hop;
         let sent = cx.net.send_request(cx.now, hop, &method, Client::Relay(key), |via| {
-            target.request(method.clone(), via, None, &extra, body.as_ref().map(|(ct, b)| (ct.as_str(), &b[..])))
+            target.request(method.clone(), via, None, &extra, body.as_ref().map(|(ct, b)| (ct.as_ref(), &b[..])))
         });
         match sent {
             Some((client, _)) => self.relays.push(Relay { from: side, server: txn, request: request.clone(), to: other, client }),
@@ -160,7 +162,7 @@ impl Call {
                 let Some(dialog) = self.dialog_mut(to) else { return };
                 let hop = dialog.hop;
                 let Some(via) = cx.net.via(&hop) else { return };
-                let bytes = dialog.request(Method::Ack, &via, Some(wait.ack_cseq), &[], body.as_ref().map(|(ct, b)| (ct.as_str(), &b[..])));
+                let bytes = dialog.request(Method::Ack, &via, Some(wait.ack_cseq), &[], body.as_ref().map(|(ct, b)| (ct.as_ref(), &b[..])));
                 cx.net.send_raw(hop, bytes);
             }
         }
@@ -182,7 +184,7 @@ impl Call {
         let refreshes = matches!(method, Method::Invite | Method::Update);
         if refreshes && status.is_success() {
             if let Some(dialog) = self.dialog_mut(relay.to) {
-                dialog.on_response(response);
+                dialog.on_response(response, response.to_tag().ok().flatten());
             }
             // An early UPDATE's 2xx (RFC 3311) does not start the session: only the answer does.
             let interval = session_expires(response).or(self.session.map(|s| s.interval));
@@ -194,7 +196,7 @@ impl Call {
         let mut headers = passed_on(response, &PASSED_ON_RESPONSES);
         if refreshes && status.as_u16() > 100 && status.as_u16() < 300 {
             if let Some(dialog) = self.dialog_mut(relay.from) {
-                headers.push(("Contact", format!("<{}>", dialog.contact)));
+                headers.push(("Contact", Cow::Owned(dialog.contact.clone())));
             }
         }
         let body = body_of(response);
@@ -202,7 +204,7 @@ impl Call {
             reason: response.reason_phrase(),
             to_tag: None,
             headers,
-            body: body.as_ref().map(|(ct, b)| (ct.as_str(), &b[..])),
+            body: body.as_ref().map(|(ct, b)| (ct.as_ref(), &b[..])),
         };
         let sent = cx.net.respond(cx.now, relay.server, &relay.request, status, &answer);
         if method == Method::Invite && status.is_success() {

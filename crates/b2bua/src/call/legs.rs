@@ -22,15 +22,16 @@ impl Call {
                 return;
             }
             let sdp = !response.body().is_empty();
+            let tag = response.to_tag().ok().flatten();
             if sdp && !leg.early_media {
                 // The first provisional with SDP: its fork's early dialog is the one the caller
                 // may hear, and the one early UPDATE/INFO are relayed on (RFC 3311 §5.1).
                 leg.early_media = true;
-                if leg.dialog.remote_tag.as_deref() != response.to_tag().ok().flatten() {
-                    leg.dialog.rebase(&response);
+                if leg.dialog.remote_tag.as_deref() != tag {
+                    leg.dialog.rebase(&response, tag);
                 }
             }
-            leg.dialog.on_response(&response);
+            leg.dialog.on_response(&response, tag);
             leg.provisional = true;
             if !leg.cancel_sent {
                 // §16.6 step 11: each provisional restarts Timer C.
@@ -43,9 +44,9 @@ impl Call {
             let event = Event::Provisional { leg: id, status: status.as_u16(), sdp };
             self.tell(cx, event);
         } else if status.is_success() {
-            let tag = response.to_tag().ok().flatten().map(str::to_owned);
+            let tag = response.to_tag().ok().flatten();
             if let Some(answer) = &leg.answer {
-                if answer.to_tag().ok().flatten() != tag.as_deref() {
+                if answer.to_tag().ok().flatten() != tag {
                     // Another fork of this leg answered too (§13.2.2.4): ACK it and end it.
                     release_fork(cx, leg, &response);
                 } else if let Some(ack) = leg.ack.clone() {
@@ -55,11 +56,11 @@ impl Call {
                 }
                 return;
             }
-            if leg.dialog.remote_tag != tag {
+            if leg.dialog.remote_tag.as_deref() != tag {
                 // The fork that answered makes the dialog, not the one that rang first (§12.1.2).
-                leg.dialog.rebase(&response);
+                leg.dialog.rebase(&response, tag);
             } else {
-                leg.dialog.on_response(&response);
+                leg.dialog.on_response(&response, tag);
             }
             leg.answer = Some(response);
             leg.deadline = None;
@@ -112,7 +113,7 @@ impl Call {
 fn release_fork(cx: &mut Cx<'_>, leg: &Leg, response: &Message) {
     let mut fork = leg.dialog.clone();
     fork.remote_tag = None;
-    fork.on_response(response);
+    fork.on_response(response, response.to_tag().ok().flatten());
     let hop = fork.hop;
     let Some(via) = cx.net.via(&hop) else { return };
     let ack = fork.request(Method::Ack, &via, Some(1), &[], None);

@@ -20,6 +20,7 @@ pub(crate) mod place;
 pub(crate) mod start;
 pub(crate) mod timers;
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -53,10 +54,17 @@ pub(crate) enum Side {
 /// carry it in their Request-URI, which is how the agent hook knows them.
 pub(crate) const TOKEN_PREFIX: &str = "cwb-";
 
-pub(crate) fn token(key: CallKey, side: Side) -> String {
-    match side {
-        Side::Caller => format!("{TOKEN_PREFIX}{:x}.{:x}.c", key.index, key.generation),
-        Side::Leg(leg) => format!("{TOKEN_PREFIX}{:x}.{:x}.{:x}", key.index, key.generation, leg.0),
+/// The token of one side of a call, written straight into the Contact that carries it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Token(pub(crate) CallKey, pub(crate) Side);
+
+impl std::fmt::Display for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self(key, side) = self;
+        match side {
+            Side::Caller => write!(f, "{TOKEN_PREFIX}{:x}.{:x}.c", key.index, key.generation),
+            Side::Leg(leg) => write!(f, "{TOKEN_PREFIX}{:x}.{:x}.{:x}", key.index, key.generation, leg.0),
+        }
     }
 }
 
@@ -270,34 +278,37 @@ pub(crate) const PASSED_ON_RESPONSES: [HeaderName; 11] = [
 
 /// `(name, value)` of every field of `msg` named in `names`, values as written, `100rel`
 /// left out of Supported.
-pub(crate) fn passed_on(msg: &Message, names: &[HeaderName]) -> Vec<(&'static str, String)> {
-    let mut out = Vec::new();
-    for name in names {
-        for field in msg.headers_named(*name) {
-            let value = String::from_utf8_lossy(field.value);
-            let value = if *name == HeaderName::Supported {
-                value.split(',').map(str::trim).filter(|t| !t.eq_ignore_ascii_case("100rel")).collect::<Vec<_>>().join(", ")
-            } else {
-                value.into_owned()
-            };
-            if !value.is_empty() {
-                out.push((name.as_str(), value));
+/// Values are borrowed from `msg`; only a Supported list is written anew. One pass over the
+/// header fields; the result is in the order of `names`, then of the message.
+pub(crate) fn passed_on<'m>(msg: &'m Message, names: &[HeaderName]) -> Vec<(&'static str, Cow<'m, str>)> {
+    let mut found = Vec::new();
+    for field in msg.headers() {
+        let Some(rank) = names.iter().position(|n| *n == field.name) else { continue };
+        let value = match String::from_utf8_lossy(field.value) {
+            Cow::Borrowed(v) if field.name == HeaderName::Supported && !v.contains(',') => {
+                Cow::Borrowed(Some(v.trim()).filter(|t| !t.eq_ignore_ascii_case("100rel")).unwrap_or_default())
             }
+            v if field.name == HeaderName::Supported => {
+                Cow::Owned(v.split(',').map(str::trim).filter(|t| !t.eq_ignore_ascii_case("100rel")).collect::<Vec<_>>().join(", "))
+            }
+            v => v,
+        };
+        if !value.is_empty() {
+            found.push((rank, field.name.as_str(), value));
         }
     }
-    out
+    // Stable: fields of one name keep the message's order.
+    found.sort_by_key(|(rank, ..)| *rank);
+    found.into_iter().map(|(_, name, value)| (name, value)).collect()
 }
 
 /// The body and its Content-Type, if the message has one.
-pub(crate) fn body_of(msg: &Message) -> Option<(String, Bytes)> {
+pub(crate) fn body_of(msg: &Message) -> Option<(Cow<'_, str>, Bytes)> {
     let body = msg.body();
     if body.is_empty() {
         return None;
     }
-    let content_type = msg.header(HeaderName::ContentType).map_or_else(
-        || "application/sdp".to_owned(),
-        |h| String::from_utf8_lossy(h.value).into_owned(),
-    );
+    let content_type = msg.header(HeaderName::ContentType).map_or(Cow::Borrowed("application/sdp"), |h| String::from_utf8_lossy(h.value));
     Some((content_type, body))
 }
 
@@ -332,9 +343,9 @@ mod tests {
     fn tokens_round_trip_and_refuse_garbage() {
         let key = CallKey { index: 10, generation: 300 };
         for side in [Side::Caller, Side::Leg(LegId(3))] {
-            assert_eq!(parse_token(&token(key, side)), Some((key, side)));
+            assert_eq!(parse_token(&Token(key, side).to_string()), Some((key, side)));
         }
-        assert_eq!(token(key, Side::Leg(LegId(3))), "cwb-a.12c.3");
+        assert_eq!(Token(key, Side::Leg(LegId(3))).to_string(), "cwb-a.12c.3");
         for bad in ["cwb-", "cwb-a.b", "cwb-a.b.c.d", "cwb-x.1.c", "bob", "cwb-1.1.zz"] {
             assert_eq!(parse_token(bad), None, "{bad}");
         }
@@ -343,11 +354,11 @@ mod tests {
     #[test]
     fn supported_loses_100rel() {
         let m = Message::parse(Bytes::from_static(
-            b"INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nSupported: 100rel, timer\r\nSupported: 100rel\r\n\
+            b"INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nSupported: 100rel, timer\r\nSupported: 100rel\r\nSupported: replaces\r\n\
               Session-Expires: 1800;refresher=uac\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
         ));
         let m = m.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(passed_on(&m, &PASSED_ON_REQUESTS), [("Supported", "timer".to_owned()), ("Session-Expires", "1800;refresher=uac".to_owned())]);
+        assert_eq!(passed_on(&m, &PASSED_ON_REQUESTS), [("Supported", Cow::Borrowed("timer")), ("Supported", Cow::Borrowed("replaces")), ("Session-Expires", Cow::Borrowed("1800;refresher=uac"))]);
         assert_eq!(session_expires(&m), Some(Duration::from_secs(1800)));
     }
 }

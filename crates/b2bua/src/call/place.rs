@@ -8,8 +8,10 @@ use causeway_proxy::ResolveId;
 use causeway_routing::resolve::{DnsAnswer, DnsFailure};
 use causeway_sip::{Method, StatusCode};
 
-use super::actions::name_addr;
-use super::{body_of, passed_on, token, Call, Cx, Leg, Side, Waiting, PASSED_ON_REQUESTS};
+use std::borrow::Cow;
+
+use super::actions::write_name_addr;
+use super::{body_of, passed_on, Call, Cx, Leg, Side, Token, Waiting, PASSED_ON_REQUESTS};
 use crate::dialog::{Dialog, Hop};
 use crate::net::Client;
 use crate::route::{next_hop_after, LegRoute, Next};
@@ -125,28 +127,33 @@ impl Call {
         route: Option<Box<LegRoute>>,
     ) -> Result<(), Option<Box<LegRoute>>> {
         let Some(local) = cx.net.local_for(&hop) else { return Err(route) };
-        let contact = local.uri(Some(&token(self.key, Side::Leg(id))));
-        let from_uri = match (&self.calling.number, &self.calling.uri) {
-            (Some(number), _) => format!("sip:{number}@{}", self.domain),
-            (None, Some(uri)) => format!("sip:{uri}"),
-            (None, None) => "sip:anonymous@anonymous.invalid".to_owned(),
-        };
+        let contact = local.contact(Token(self.key, Side::Leg(id)));
+        let display = self.calling.display_name.as_deref();
         let tag = cx.net.ids.tag();
-        let from = format!("{};tag={tag}", name_addr(self.calling.display_name.as_deref(), &from_uri));
+        let mut from = String::with_capacity(64);
+        match (&self.calling.number, &self.calling.uri) {
+            (Some(number), _) => write_name_addr(&mut from, display, format_args!("sip:{number}@{}", self.domain)),
+            (None, Some(uri)) => write_name_addr(&mut from, display, format_args!("sip:{uri}")),
+            (None, None) => write_name_addr(&mut from, display, format_args!("sip:anonymous@anonymous.invalid")),
+        }
+        from.push_str(";tag=");
+        from.push_str(&tag);
         let call_id = cx.net.ids.call_id();
         let mut dialog = Dialog::uac(call_id, from, to, uri, contact, self.max_forwards, hop);
         let mut extra = passed_on(&self.caller.invite, &PASSED_ON_REQUESTS);
         if let Some(uri) = &self.calling.uri {
             // RFC 3325: the identity call control vouches for (anchored calls: the user's).
-            extra.push(("P-Asserted-Identity", name_addr(self.calling.display_name.as_deref(), &format!("sip:{uri}"))));
+            let mut asserted = String::new();
+            write_name_addr(&mut asserted, display, format_args!("sip:{uri}"));
+            extra.push(("P-Asserted-Identity", Cow::Owned(asserted)));
         }
         if let Some(server) = &cx.net.config.server {
-            extra.push(("User-Agent", server.clone()));
+            extra.push(("User-Agent", Cow::Owned(server.clone())));
         }
         let body = body_of(&self.caller.invite);
-        let extra: Vec<(&str, &str)> = extra.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let extra: Vec<(&str, &str)> = extra.iter().map(|(n, v)| (*n, v.as_ref())).collect();
         let sent = cx.net.send_request(cx.now, hop, &Method::Invite, Client::Invite(self.key, id), |via| {
-            dialog.request(Method::Invite, via, Some(1), &extra, body.as_ref().map(|(ct, b)| (ct.as_str(), &b[..])))
+            dialog.request(Method::Invite, via, Some(1), &extra, body.as_ref().map(|(ct, b)| (ct.as_ref(), &b[..])))
         });
         let Some((txn, invite)) = sent else { return Err(route) };
         self.legs.push(Leg {
