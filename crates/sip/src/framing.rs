@@ -111,7 +111,7 @@ pub fn frame(buf: &[u8], limits: &FramingLimits) -> Result<Frame, FramingError> 
         loop {
             match fields.next_field() {
                 Ok(Some(f)) => {
-                    if HeaderName::from_bytes(f.name(buf)) == HeaderName::ContentLength {
+                    if HeaderName::from_buf(buf, f.line.start as usize, usize::from(f.name_len)) == HeaderName::ContentLength {
                         cl.add(f.value.of(buf)).map_err(FramingError::ContentLength)?;
                     }
                 }

@@ -130,7 +130,7 @@ impl Message {
             if headers.len() >= limits.max_headers {
                 return Err(ParseError::TooManyHeaders { max: limits.max_headers });
             }
-            let name = HeaderName::from_bytes(raw.name(buf));
+            let name = HeaderName::from_buf(buf, raw.line.start as usize, usize::from(raw.name_len));
             if name == HeaderName::ContentLength {
                 cl.add(raw.value.of(buf))?;
             }

@@ -42,6 +42,13 @@ macro_rules! header_names {
                 }
             }
 
+            /// The lower-case long form as a little-endian word, zero-padded (names over 16
+            /// bytes are cut; they are never compared this way), for [`HeaderName::from_buf`].
+            fn key(self) -> u128 {
+                const KEYS: &[u128] = &[$(key_of($lower),)* 0];
+                KEYS.get(self as usize).copied().unwrap_or_default()
+            }
+
             /// The canonical spelling, as Causeway writes it; `""` for [`HeaderName::Other`].
             #[inline]
             pub const fn as_str(self) -> &'static str {
@@ -126,9 +133,30 @@ impl HeaderName {
     /// Recognise a header name (long or compact form, any case). The names in nearly every
     /// request are guessed from length and first letter and confirmed with one comparison.
     pub fn from_bytes(name: &[u8]) -> Self {
-        let Some(&first) = name.first() else { return Self::Other };
+        match Self::guess(name) {
+            Some(guess) if eq_folded(name, guess.lower()) => guess,
+            _ => Self::from_bytes_slow(name),
+        }
+    }
+
+    /// [`HeaderName::from_bytes`] for the `len`-byte name at `buf[start..]`, as the indexer
+    /// finds it: a guess is confirmed by comparing two 8-byte words read from the buffer
+    /// (the message goes on past any name), not byte by byte.
+    pub(crate) fn from_buf(buf: &[u8], start: usize, len: usize) -> Self {
+        let name = buf.get(start..start.saturating_add(len)).unwrap_or_default();
+        let word = buf.get(start..start.saturating_add(16)).and_then(|w| <[u8; 16]>::try_from(w).ok());
+        let (Some(word), Some(&mask)) = (word, NAME_MASKS.get(len)) else { return Self::from_bytes(name) };
+        match Self::guess(name) {
+            Some(guess) if (u128::from_le_bytes(word) | FOLD) & mask == guess.key() => guess,
+            _ => Self::from_bytes_slow(name),
+        }
+    }
+
+    /// The known name `name` most likely is, from its length and first letters.
+    fn guess(name: &[u8]) -> Option<Self> {
+        let first = *name.first()?;
         let second = name.get(1).map_or(0, |b| b | 0x20);
-        let guess = match (name.len(), first | 0x20) {
+        Some(match (name.len(), first | 0x20) {
             (3, b'v') => Self::Via,
             (2, b't') => Self::To,
             (4, b'f') => Self::From,
@@ -143,13 +171,8 @@ impl HeaderName {
             (14, b'c') => Self::ContentLength,
             (9, b's') => Self::Supported,
             (10, b'u') => Self::UserAgent,
-            _ => return Self::from_bytes_slow(name),
-        };
-        if eq_folded(name, guess.lower()) {
-            guess
-        } else {
-            Self::from_bytes_slow(name)
-        }
+            _ => return None,
+        })
     }
 
     /// Headers whose value is a comma-separated list that may also be split over several
@@ -190,6 +213,31 @@ impl HeaderName {
     }
 }
 
+/// The first 16 bytes of `lower` as a little-endian word, zero-padded.
+const fn key_of(lower: &[u8]) -> u128 {
+    let mut word = 0u128;
+    let mut i = 0;
+    while i < lower.len() && i < 16 {
+        word |= (lower[i] as u128) << (8 * i);
+        i += 1;
+    }
+    word
+}
+
+/// `| FOLD` lowers the letters of every byte of a word (see [`eq_folded`]).
+const FOLD: u128 = 0x2020_2020_2020_2020_2020_2020_2020_2020;
+
+/// `NAME_MASKS[n]` keeps the low `n` bytes of a word, for names of 0 to 16 bytes.
+static NAME_MASKS: [u128; 17] = {
+    let mut masks = [u128::MAX; 17];
+    let mut n = 0;
+    while n < 16 {
+        masks[n] = (1u128 << (8 * n)) - 1;
+        n += 1;
+    }
+    masks
+};
+
 /// `name` equals the lower-case `lower` ignoring ASCII case, eight bytes at a time. `| 0x20`
 /// lowers letters and leaves '-' and digits unchanged; for token bytes (the indexer has
 /// checked them) this is exactly a case-insensitive comparison.
@@ -229,5 +277,21 @@ mod tests {
         assert_eq!(HeaderName::from_bytes(&[b'x'; 40]), HeaderName::Other);
         assert_eq!(HeaderName::CallId.as_str(), "Call-ID");
         assert!(HeaderName::Via.is_list() && !HeaderName::CallId.is_list());
+    }
+
+    #[test]
+    fn names_read_from_the_buffer_match_names_read_byte_by_byte() {
+        let names = ["Via", "v", "TO", "t", "From", "CSeq", "Call-ID", "Contact", "Route", "Allow", "Max-Forwards",
+            "Content-Type", "Record-Route", "Content-Length", "Supported", "User-Agent", "Vix", "Call-IX", "Contacts",
+            "Max_Forwards", "Content-Lengtx", "P-Asserted-Identity", "X-Very-Long-Extension-Header"];
+        for name in names {
+            for tail in [": x\r\n\r\n".as_bytes(), b":", b": a much longer value than sixteen bytes\r\n\r\n"] {
+                let buf = [name.as_bytes(), tail].concat();
+                let bytes = HeaderName::from_bytes(name.as_bytes());
+                assert_eq!(HeaderName::from_buf(&buf, 0, name.len()), bytes, "{name}");
+                let shifted = [b"ab".as_slice(), &buf].concat();
+                assert_eq!(HeaderName::from_buf(&shifted, 2, name.len()), bytes, "{name} at 2");
+            }
+        }
     }
 }
