@@ -62,11 +62,13 @@ impl LegRoute {
     /// Starts finding the next hops of a leg to `destination`. A SIP URI goes where edge
     /// routing's search rules send it now ([`Zones::targets`]: the zone call control planned
     /// with comes first unless its health changed since); a number goes through `zone`, the
-    /// route pattern's. `None` when nothing routes it.
-    pub(crate) fn new(zones: &Zones, zone: &str, destination: &str, max_forwards: u8, rng: &mut dyn RngCore) -> Option<Self> {
+    /// route pattern's. A target in one of the `avoid` zones is never used (loop avoidance: the
+    /// fork plan vetted only the zone it planned with, a continue chain may lead further). `None`
+    /// when nothing routes it.
+    pub(crate) fn new(zones: &Zones, zone: &str, destination: &str, avoid: &[String], max_forwards: u8, rng: &mut dyn RngCore) -> Option<Self> {
         let table = zones.table()?;
         let mut targets: VecDeque<ZoneTarget> = if matches!(Uri::parse(destination), Ok(Uri::Sip(_))) {
-            let located = zones.targets(destination).into_iter().map(|mut t| {
+            let located = zones.targets(destination).into_iter().filter(|t| !avoid.contains(&t.zone)).map(|mut t| {
                 t.request_uri.get_or_insert_with(|| destination.to_owned());
                 t.max_forwards = max_forwards;
                 t
@@ -75,6 +77,9 @@ impl LegRoute {
         } else {
             let kind = table.zone(zone)?.kind;
             let alias = destination.to_owned();
+            if avoid.iter().any(|a| a == zone) {
+                return None;
+            }
             VecDeque::from([ZoneTarget { rule: String::new(), zone: zone.to_owned(), kind, alias, request_uri: None, max_forwards }])
         };
         let target = targets.pop_front()?;
@@ -245,28 +250,28 @@ target = "pstn-backup"
     fn peers_in_priority_order_and_down_peers_skipped() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         let mut z = zones();
-        let route = LegRoute::new(&z, "webex", "sip:bob@ent-pa.call.webex.com", 69, &mut rng);
+        let route = LegRoute::new(&z, "webex", "sip:bob@ent-pa.call.webex.com", &[], 69, &mut rng);
         let mut route = route.unwrap_or_else(|| panic!("zone"));
         assert_eq!(hops(&mut route, &z), [hop(Transport::Tcp, "127.0.0.2:5090"), hop(Transport::Udp, "127.0.0.1:5090")]);
         let mut health = causeway_routing::HealthSnapshot::default();
         health.set_state("webex", "127.0.0.2:5090", PeerState::Down);
         z.set_health(health);
-        let route = LegRoute::new(&z, "webex", "sip:bob@ent-pa.call.webex.com", 69, &mut rng);
+        let route = LegRoute::new(&z, "webex", "sip:bob@ent-pa.call.webex.com", &[], 69, &mut rng);
         let mut route = route.unwrap_or_else(|| panic!("zone"));
         assert_eq!(hops(&mut route, &z), [hop(Transport::Udp, "127.0.0.1:5090")]);
-        assert!(LegRoute::new(&z, "webex", "sip:bob@x", 69, &mut rng).is_none());
-        assert!(LegRoute::new(&z, "nowhere", "5551234", 69, &mut rng).is_none());
+        assert!(LegRoute::new(&z, "webex", "sip:bob@x", &[], 69, &mut rng).is_none());
+        assert!(LegRoute::new(&z, "nowhere", "5551234", &[], 69, &mut rng).is_none());
     }
 
     #[test]
     fn a_strip_rule_rewrites_the_legs_request_uri() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         let z = zones();
-        let route = LegRoute::new(&z, "pstn", "sip:95551234@gw.example.net", 69, &mut rng);
+        let route = LegRoute::new(&z, "pstn", "sip:95551234@gw.example.net", &[], 69, &mut rng);
         let route = route.unwrap_or_else(|| panic!("routed"));
         let hop: SocketAddr = "127.0.0.3:5060".parse().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(route.request_uri(hop), "sip:5551234@gw.example.net");
-        let route = LegRoute::new(&z, "pstn", "5551234", 69, &mut rng);
+        let route = LegRoute::new(&z, "pstn", "5551234", &[], 69, &mut rng);
         let route = route.unwrap_or_else(|| panic!("zone"));
         assert_eq!(route.request_uri(hop), "sip:5551234@127.0.0.3:5060");
     }
@@ -275,7 +280,7 @@ target = "pstn-backup"
     fn a_continue_chain_goes_on_to_the_next_zone() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         let mut z = zones();
-        let route = LegRoute::new(&z, "pstn", "sip:95551234@gw.example.net", 69, &mut rng);
+        let route = LegRoute::new(&z, "pstn", "sip:95551234@gw.example.net", &[], 69, &mut rng);
         let mut route = route.unwrap_or_else(|| panic!("routed"));
         let first = route.next(&z, &mut rng);
         assert_eq!(first, hop(Transport::Udp, "127.0.0.3:5060"));
@@ -285,16 +290,33 @@ target = "pstn-backup"
         let mut health = causeway_routing::HealthSnapshot::default();
         health.set_state("pstn", "127.0.0.3:5060", PeerState::Down);
         z.set_health(health);
-        let route = LegRoute::new(&z, "pstn", "sip:95551234@gw.example.net", 69, &mut rng);
+        let route = LegRoute::new(&z, "pstn", "sip:95551234@gw.example.net", &[], 69, &mut rng);
         let mut route = route.unwrap_or_else(|| panic!("routed"));
         assert_eq!(hops(&mut route, &z), [hop(Transport::Udp, "127.0.0.4:5060")]);
+    }
+
+    #[test]
+    fn a_leg_never_continues_into_a_zone_it_must_avoid() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let mut z = zones();
+        // Loop avoidance: the chain pstn → pstn-backup, with pstn-backup protected.
+        let avoid = ["pstn-backup".to_owned()];
+        let route = LegRoute::new(&z, "pstn", "sip:95551234@gw.example.net", &avoid, 69, &mut rng);
+        let mut route = route.unwrap_or_else(|| panic!("routed"));
+        assert_eq!(hops(&mut route, &z), [hop(Transport::Udp, "127.0.0.3:5060")]);
+        let mut health = causeway_routing::HealthSnapshot::default();
+        health.set_state("pstn", "127.0.0.3:5060", PeerState::Down);
+        z.set_health(health);
+        let route = LegRoute::new(&z, "pstn", "sip:95551234@gw.example.net", &avoid, 69, &mut rng);
+        assert!(route.is_none(), "only the avoided zone is left");
+        assert!(LegRoute::new(&z, "pstn-backup", "5551234", &avoid, 69, &mut rng).is_none());
     }
 
     #[test]
     fn a_dns_zone_asks_for_srv_then_addresses() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         let z = zones();
-        let route = LegRoute::new(&z, "cloud", "sip:bob@example.com;transport=tcp", 69, &mut rng);
+        let route = LegRoute::new(&z, "cloud", "sip:bob@example.com;transport=tcp", &[], 69, &mut rng);
         let mut route = route.unwrap_or_else(|| panic!("zone"));
         let srv = DnsQuery { name: "_sip._tcp.example.com".into(), kind: QueryKind::Srv };
         assert_eq!(route.next(&z, &mut rng), Next::Lookup(srv));
@@ -311,7 +333,7 @@ target = "pstn-backup"
     fn a_dns_zone_without_records_fails_with_404() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         let z = zones();
-        let route = LegRoute::new(&z, "cloud", "sip:bob@example.com;transport=udp", 69, &mut rng);
+        let route = LegRoute::new(&z, "cloud", "sip:bob@example.com;transport=udp", &[], 69, &mut rng);
         let mut route = route.unwrap_or_else(|| panic!("zone"));
         assert!(matches!(route.next(&z, &mut rng), Next::Lookup(_)));
         route.answer(DnsAnswer::NoRecords, &mut rng);

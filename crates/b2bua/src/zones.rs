@@ -7,6 +7,7 @@
 //! Call control's own legs are trusted requests: they are located as authenticated, so a search
 //! rule's "any authenticated" source and "must be authenticated" conditions never block them.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,9 @@ use causeway_routing::{auth, classify, locate, HealthSnapshot, LocateInput, Rout
 
 /// Most answers of call control's own lookups held at once (past it the oldest goes).
 const MAX_HELD: usize = 256;
+
+/// Most searches kept for reuse at once (past it they are all let go).
+const MAX_LOCATED: usize = 64;
 
 /// The edge's zones as call control sees them; without a routing table nothing leaves through a
 /// zone. The zone a call comes from is not worked out here: the proxy core's gate classifies and
@@ -29,12 +33,19 @@ pub struct Zones {
     /// later legs to the same domain need no lookup, and `HealthSnapshot::host_of` finds the name
     /// a TLS leg's destination was found under (RFC 5922 §4) as it does for the core's sends.
     held: Vec<(DnsQuery, DnsAnswer, Instant)>,
+    /// Searches made since the health last changed, by URI: a leg placed as its call starts uses
+    /// the targets its fork plan located, not a second search (a dual-ring call's legs were
+    /// located twice, ~14 % of a call's instructions). Any change of the health lets them all
+    /// go, so a leg placed later (after its `delay_before_ringing`, when the health was handed
+    /// over again) is located anew: the failover walk only walks the targets it was given, and
+    /// a zone that went down (or came back) since must be skipped (or tried) from the start.
+    located: RefCell<Vec<(String, Vec<ZoneTarget>)>>,
 }
 
 impl Zones {
     /// Zones of `table`.
     pub fn new(table: Option<Arc<RoutingTable>>) -> Self {
-        Self { table, health: HealthSnapshot::default(), held: Vec::new() }
+        Self { table, health: HealthSnapshot::default(), held: Vec::new(), located: RefCell::default() }
     }
 
     /// The compiled table as shared with the proxy core (whose gate classifies the calls).
@@ -60,6 +71,7 @@ impl Zones {
     /// Takes the proxy core's latest peer health (keepalive states, peer addresses, traversal
     /// connections, the answers it holds); the answers call control holds stay in it.
     pub(crate) fn set_health(&mut self, health: HealthSnapshot) {
+        self.located.get_mut().clear();
         self.health = health;
         for (query, answer, _) in &self.held {
             if self.health.answer(query).is_none() {
@@ -78,6 +90,7 @@ impl Zones {
             DnsAnswer::NoRecords | DnsAnswer::Failed(_) => None,
         };
         let Some(ttl) = ttl.filter(|t| *t > 0) else { return };
+        self.located.get_mut().clear();
         self.held.retain(|(q, _, _)| !q.name.eq_ignore_ascii_case(&query.name) || q.kind != query.kind);
         if self.held.len() >= MAX_HELD {
             let (oldest, _, _) = self.held.remove(0);
@@ -94,11 +107,12 @@ impl Zones {
 
     /// Lets go of held answers whose TTL ran out.
     pub(crate) fn expire(&mut self, now: Instant) {
-        let health = &mut self.health;
+        let (health, located) = (&mut self.health, self.located.get_mut());
         self.held.retain(|(query, _, until)| {
             let keep = *until > now;
             if !keep {
                 health.set_answer(query, None);
+                located.clear();
             }
             keep
         });
@@ -114,17 +128,28 @@ impl Zones {
     /// default zone: rules for any source or any authenticated source, and rules that require
     /// authentication, apply to it; a rule restricted to one named source zone does not, and a
     /// rule back into the default zone counts as a loop (as for any default-zone request).
+    ///
+    /// The same URI searched again before the health changes gets the first search's targets.
     pub(crate) fn targets(&self, uri: &str) -> Vec<ZoneTarget> {
+        if let Some((_, targets)) = self.located.borrow().iter().find(|(u, _)| u == uri) {
+            return targets.clone();
+        }
         let Some(table) = self.table.as_deref() else { return Vec::new() };
         let Some(source) = classify::assume(table, &table.default_zone().name) else { return Vec::new() };
         let trusted = auth::assume(&source, table, true);
         let decision = locate(&LocateInput::new(&source, &trusted, uri), table, &self.health);
-        decision.groups().iter().flat_map(|g| g.targets.iter().cloned()).collect()
+        let targets: Vec<ZoneTarget> = decision.groups().iter().flat_map(|g| g.targets.iter().cloned()).collect();
+        let mut located = self.located.borrow_mut();
+        if located.len() >= MAX_LOCATED {
+            located.clear();
+        }
+        located.push((uri.to_owned(), targets.clone()));
+        targets
     }
 
-    /// The zone a leg to `uri` leaves through first (the first of [`Zones::targets`]).
-    pub(crate) fn zone_for(&self, uri: &str) -> Option<String> {
-        self.targets(uri).into_iter().next().map(|t| t.zone)
+    /// The zones a leg to `uri` may leave through, in order (those of [`Zones::targets`]).
+    pub(crate) fn zones_for(&self, uri: &str) -> Vec<String> {
+        self.targets(uri).into_iter().map(|t| t.zone).collect()
     }
 }
 
@@ -209,9 +234,10 @@ target = "pstn-backup"
     #[test]
     fn legs_are_trusted_by_authenticated_only_rules() {
         let z = zones();
-        assert_eq!(z.zone_for("sip:bob@ENT-PA.call.webex.com").as_deref(), Some("webex"));
-        assert_eq!(z.zone_for("sip:bob@elsewhere.com"), None);
-        assert_eq!(Zones::default().zone_for("sip:bob@ent-pa.call.webex.com"), None);
+        assert_eq!(z.zones_for("sip:bob@ENT-PA.call.webex.com"), ["webex"]);
+        assert!(z.zones_for("sip:bob@elsewhere.com").is_empty());
+        assert!(Zones::default().zones_for("sip:bob@ent-pa.call.webex.com").is_empty());
+        assert_eq!(z.zones_for("sip:95551234@gw.example.com"), ["pstn", "pstn-backup"]);
     }
 
     #[test]
@@ -224,6 +250,20 @@ target = "pstn-backup"
         health.set_state("pstn", "127.0.0.3:5060", PeerState::Down);
         z.set_health(health);
         assert_eq!(located(&z, "sip:95551234@gw.example.com;user=phone"), [("pstn-backup".to_owned(), stripped)]);
+    }
+
+    #[test]
+    fn a_search_is_reused_until_the_health_changes() {
+        let mut z = zones();
+        let uri = "sip:95551234@gw.example.com;user=phone";
+        assert_eq!(z.zones_for(uri), ["pstn", "pstn-backup"]);
+        assert_eq!(located(&z, uri).len(), 2);
+        assert_eq!(z.located.borrow().len(), 1, "the leg reuses its plan's search");
+        let mut health = HealthSnapshot::default();
+        health.set_state("pstn", "127.0.0.3:5060", PeerState::Down);
+        z.set_health(health);
+        assert!(z.located.borrow().is_empty());
+        assert_eq!(z.zones_for(uri), ["pstn-backup"], "located anew after a health change");
     }
 
     #[test]

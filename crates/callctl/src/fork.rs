@@ -51,14 +51,15 @@ impl ContactSnapshot {
     }
 }
 
-/// Edge routing's answer for a URI: the zone it leaves through (`None`: unroutable).
+/// Edge routing's answer for a URI: every zone it may leave through, in the order they are tried
+/// (an `on_match = continue` chain gives several; empty: unroutable).
 pub trait ZoneLookup {
-    /// The zone for `uri`.
-    fn zone_for(&self, uri: &str) -> Option<String>;
+    /// The zones for `uri`, in order.
+    fn zones_for(&self, uri: &str) -> Vec<String>;
 }
 
-impl<F: Fn(&str) -> Option<String>> ZoneLookup for F {
-    fn zone_for(&self, uri: &str) -> Option<String> {
+impl<F: Fn(&str) -> Vec<String>> ZoneLookup for F {
+    fn zones_for(&self, uri: &str) -> Vec<String> {
         self(uri)
     }
 }
@@ -115,6 +116,11 @@ pub enum LegTarget {
         zone: String,
         /// Request-URI user or whole URI.
         destination: String,
+        /// Zones the leg must never leave through, whatever later target edge routing finds for
+        /// it (loop avoidance: a loop-marked call's associated-identity leg avoids the protected
+        /// zones all along an `on_match = continue` chain, not only at its first zone).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        avoid: Vec<String>,
     },
 }
 
@@ -216,7 +222,7 @@ pub struct ForkPlan {
 impl ForkPlan {
     /// One leg out through a zone (a call a route pattern sent out): no SNR, no forwards.
     pub fn routed(zone: &str, destination: &str) -> Self {
-        let target = LegTarget::Zone { zone: zone.to_owned(), destination: destination.to_owned() };
+        let target = LegTarget::Zone { zone: zone.to_owned(), destination: destination.to_owned(), avoid: Vec::new() };
         let leg = PlannedLeg { kind: LegKind::Routed, target, delay: Duration::ZERO, answer_too_soon: None, answer_too_late: None };
         Self { legs: vec![leg], ..Self::default() }
     }
@@ -298,26 +304,31 @@ impl Cluster {
                 return Err(SkipReason::IsCaller);
             }
         }
+        // Loop avoidance (flow F2): a loop-marked call never reaches an associated identity
+        // through a protected zone, neither first nor further down a continue chain.
+        let guarded = input.placement.loop_marked && reach.kind == ReachKind::AssociatedIdentity;
+        let avoid = if guarded { self.loop_avoidance.zones.clone() } else { Vec::new() };
         let target = match &reach.destination {
             Destination::Uri { uri, .. } => {
-                let zone = input.zones.zone_for(uri).ok_or(SkipReason::NoRoute)?;
-                LegTarget::Zone { zone, destination: uri.clone() }
+                let located = input.zones.zones_for(uri);
+                if located.is_empty() {
+                    return Err(SkipReason::NoRoute);
+                }
+                let zone = located.into_iter().find(|z| !avoid.contains(z)).ok_or(SkipReason::LoopAvoidance)?;
+                LegTarget::Zone { zone, destination: uri.clone(), avoid }
             }
             Destination::Number(number) => {
                 let css = user.remote_destination_css.ok_or(SkipReason::NoRoute)?;
                 let search = self.plan.search_order(&[css]);
                 match self.analyse_number(&search, number, &mut Trace::default()) {
-                    Outcome::Route { zone, called, .. } => LegTarget::Zone { zone, destination: called },
+                    Outcome::Route { zone, .. } if avoid.contains(&zone) => return Err(SkipReason::LoopAvoidance),
+                    Outcome::Route { zone, called, .. } => LegTarget::Zone { zone, destination: called, avoid },
                     Outcome::Line { .. } => return Err(SkipReason::ResolvesToLine),
                     Outcome::Blocked { status, .. } => return Err(SkipReason::Blocked { status }),
                     Outcome::ToggleDualRing { .. } | Outcome::NoMatch => return Err(SkipReason::NoRoute),
                 }
             }
         };
-        let protected = target.zone().is_some_and(|z| self.loop_avoidance.zones.iter().any(|p| p == z));
-        if input.placement.loop_marked && reach.kind == ReachKind::AssociatedIdentity && protected {
-            return Err(SkipReason::LoopAvoidance);
-        }
         Ok(PlannedLeg {
             kind: LegKind::Remote { user: user.userid.clone(), name: reach.name.clone(), reach: reach.kind },
             target,
@@ -337,7 +348,7 @@ impl Cluster {
             Outcome::Route { zone, called, .. } => {
                 legs.push(PlannedLeg {
                     kind: LegKind::Forward { reason },
-                    target: LegTarget::Zone { zone, destination: called },
+                    target: LegTarget::Zone { zone, destination: called, avoid: Vec::new() },
                     delay: Duration::ZERO,
                     answer_too_soon: None,
                     answer_too_late: None,

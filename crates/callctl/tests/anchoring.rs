@@ -107,7 +107,35 @@ fn f2_loop_marked_calls_never_fork_back_to_the_cloud() {
     // The marker only protects associated identities: Carol's mobile rings on a marked call.
     let to_carol = locate(&c, &from_cloud(true, Some("alice@ent-pa.call.webex.com"), true), &sip("carol@ent-pa.com"));
     let p = plan(&c, &to_carol, &contacts);
-    assert!(p.legs.iter().any(|l| l.target == LegTarget::Zone { zone: "pstn-gw".into(), destination: "+14155550123".into() }));
+    assert!(p.legs.iter().any(|l| l.target == LegTarget::Zone { zone: "pstn-gw".into(), destination: "+14155550123".into(), avoid: Vec::new() }));
+}
+
+#[test]
+fn f2_a_continue_chain_never_leads_a_marked_call_back_to_the_cloud() {
+    let c = example();
+    let contacts = ContactSnapshot::new().with("SEP00AA00000002", "sip:bob-desk@10.1.0.2:5060");
+    let switches = DualRingSwitches::new();
+    // Edge routing sends Bob's cloud identity first through teams, then (on_match = continue)
+    // through the protected webex zone.
+    let chain = |uri: &str| if uri.contains("call.webex.com") { vec!["teams".to_owned(), "webex".to_owned()] } else { Vec::new() };
+    let cloud_only = |uri: &str| if uri.contains("call.webex.com") { vec!["webex".to_owned()] } else { Vec::new() };
+    let marked = locate(&c, &from_cloud(true, Some("alice@ent-pa.call.webex.com"), true), &sip("bob@ent-pa.com"));
+    let Outcome::Line { line, .. } = marked.outcome else { panic!("{:?}", marked.outcome) };
+    let input = ForkInput { placement: &marked.placement, wall_time: tuesday_la(10, 0), switches: &switches, contacts: &contacts, zones: &chain };
+    let p = c.fork_plan(line, input);
+    let identity = p.legs.iter().find(|l| matches!(l.kind, LegKind::Remote { .. }));
+    let Some(identity) = identity else { panic!("the teams leg rings: {p:?}") };
+    let avoid = vec!["webex".to_owned()];
+    assert_eq!(identity.target, LegTarget::Zone { zone: "teams".into(), destination: "sip:bob@ent-pa.call.webex.com".into(), avoid });
+    let input = ForkInput { zones: &cloud_only, ..input };
+    let p = c.fork_plan(line, input);
+    assert!(p.legs.iter().all(|l| matches!(l.kind, LegKind::Device { .. })), "{p:?}");
+    assert!(p.skipped.iter().any(|s| s.target == "sip:bob@ent-pa.call.webex.com" && s.reason == SkipReason::LoopAvoidance));
+    // Unmarked, the leg carries nothing to avoid.
+    let unmarked = locate(&c, &from_cloud(true, Some("alice@ent-pa.call.webex.com"), false), &sip("bob@ent-pa.com"));
+    let input = ForkInput { placement: &unmarked.placement, zones: &chain, ..input };
+    let p = c.fork_plan(line, input);
+    assert!(p.legs.iter().any(|l| matches!(&l.target, LegTarget::Zone { zone, avoid, .. } if zone == "teams" && avoid.is_empty())));
 }
 
 #[test]

@@ -42,7 +42,7 @@ fn bobs_line_rings_his_desk_now_and_his_cloud_identity_after_its_delay() {
     assert_eq!(desk.kind, LegKind::Device { device: "SEP00AA00000002".into() });
     assert_eq!(desk.target, LegTarget::Contact { contact: "sip:bob-desk@10.1.0.2:5060;transport=tcp".into() });
     assert_eq!(desk.delay, Duration::ZERO);
-    assert_eq!(cloud.target, LegTarget::Zone { zone: "webex".into(), destination: "sip:bob@ent-pa.call.webex.com".into() });
+    assert_eq!(cloud.target, LegTarget::Zone { zone: "webex".into(), destination: "sip:bob@ent-pa.call.webex.com".into(), avoid: Vec::new() });
     assert_eq!(
         (cloud.delay, cloud.answer_too_soon, cloud.answer_too_late),
         (Duration::from_millis(4000), Some(Duration::from_millis(1500)), Some(Duration::from_millis(19000)))
@@ -50,7 +50,7 @@ fn bobs_line_rings_his_desk_now_and_his_cloud_identity_after_its_delay() {
     assert_eq!(skipped(&plan, "1002"), Some(SkipReason::Disabled), "bob-teams is disabled");
     let no_answer = plan.no_answer.as_ref().unwrap_or_else(|| panic!("CFNA"));
     assert_eq!((no_answer.reason, no_answer.after, no_answer.destination.as_str()), (ForwardReason::NoAnswer, Duration::from_secs(24), "8000"));
-    assert!(matches!(&no_answer.legs[..], [l] if l.target == LegTarget::Zone { zone: "unity".into(), destination: "8000".into() }));
+    assert!(matches!(&no_answer.legs[..], [l] if l.target == LegTarget::Zone { zone: "unity".into(), destination: "8000".into(), avoid: Vec::new() }));
     assert!(plan.busy.as_ref().is_some_and(|b| b.after.is_zero()));
 }
 
@@ -73,7 +73,7 @@ fn the_schedule_is_read_at_the_calls_wall_time() {
     let (plan, _) = plan_for(&c, "1003@ent-pa.com", &switches, tuesday_la(10, 0));
     let mobile = plan.legs.iter().find(|l| matches!(&l.kind, LegKind::Remote { name, .. } if name == "carol-mobile"));
     let mobile = mobile.unwrap_or_else(|| panic!("{:?}", plan));
-    assert_eq!(mobile.target, LegTarget::Zone { zone: "pstn-gw".into(), destination: "+14155550123".into() });
+    assert_eq!(mobile.target, LegTarget::Zone { zone: "pstn-gw".into(), destination: "+14155550123".into(), avoid: Vec::new() });
     assert_eq!((mobile.delay, mobile.answer_too_soon), (Duration::from_secs(2), Some(Duration::from_secs(3))));
     // Tuesday 18:00 (the window's end is exclusive), Saturday 11:00 (inside), Sunday 11:00.
     let (plan, _) = plan_for(&c, "1003@ent-pa.com", &switches, tuesday_la(18, 0));
@@ -115,7 +115,7 @@ fn teams_numbers_equal_to_extensions_route_through_the_remote_destination_css() 
     let teams = plan.legs.iter().find(|l| matches!(&l.kind, LegKind::Remote { name, .. } if name == "bob-teams"));
     let teams = teams.unwrap_or_else(|| panic!("{plan:?}"));
     // 1002 in the Teams partition, not Bob's own DN 1002 in Internal.
-    assert_eq!(teams.target, LegTarget::Zone { zone: "teams".into(), destination: "+14085551002".into() });
+    assert_eq!(teams.target, LegTarget::Zone { zone: "teams".into(), destination: "+14085551002".into(), avoid: Vec::new() });
     assert!(teams.delay.is_zero());
 }
 
@@ -124,7 +124,7 @@ fn unroutable_destinations_are_skipped_with_the_reason() {
     let c = example();
     let d = c.locate(&Origin::Device { device: "SEP00AA00000001".into(), line: None }, &sip("1002@ent-pa.com")).unwrap_or_else(|e| panic!("{e}"));
     let Outcome::Line { line, .. } = d.outcome else { panic!() };
-    let nowhere = |_: &str| None;
+    let nowhere = |_: &str| Vec::new();
     let contacts = ContactSnapshot::new();
     let switches = DualRingSwitches::new();
     let input = ForkInput { placement: &d.placement, wall_time: tuesday_la(10, 0), switches: &switches, contacts: &contacts, zones: &nowhere };

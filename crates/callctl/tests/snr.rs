@@ -26,7 +26,7 @@ fn desk(contact: &str) -> PlannedLeg {
 fn cloud(delay: u64, soon: u64, late: u64) -> PlannedLeg {
     PlannedLeg {
         kind: LegKind::Remote { user: "bob".into(), name: "bob-webex".into(), reach: ReachKind::AssociatedIdentity },
-        target: LegTarget::Zone { zone: "webex".into(), destination: "sip:bob@ent-pa.call.webex.com".into() },
+        target: LegTarget::Zone { zone: "webex".into(), destination: "sip:bob@ent-pa.call.webex.com".into(), avoid: Vec::new() },
         delay: Duration::from_millis(delay),
         answer_too_soon: (soon > 0).then(|| Duration::from_millis(soon)),
         answer_too_late: (late > 0).then(|| Duration::from_millis(late)),
@@ -40,7 +40,7 @@ fn forward(reason: ForwardReason, after: u64) -> ForwardPlan {
         after: Duration::from_millis(after),
         legs: vec![PlannedLeg {
             kind: LegKind::Forward { reason },
-            target: LegTarget::Zone { zone: "unity".into(), destination: "8000".into() },
+            target: LegTarget::Zone { zone: "unity".into(), destination: "8000".into(), avoid: Vec::new() },
             delay: Duration::ZERO,
             answer_too_soon: None,
             answer_too_late: None,
@@ -364,7 +364,7 @@ fn a_leg_that_never_answers_ends_with_the_transaction_timeout() {
 fn a_routed_call_is_one_leg() {
     let mut sim = Sim::new(ForkPlan::routed("pstn-gw", "+14155550123"));
     let actions = sim.take();
-    assert!(matches!(&actions[..], [(0, Action::StartLeg { kind: LegKind::Routed, target: LegTarget::Zone { zone, destination }, .. })] if zone == "pstn-gw" && destination == "+14155550123"));
+    assert!(matches!(&actions[..], [(0, Action::StartLeg { kind: LegKind::Routed, target: LegTarget::Zone { zone, destination, .. }, .. })] if zone == "pstn-gw" && destination == "+14155550123"));
     sim.event(900, Event::Answered { leg: ev(0) });
     assert_eq!(names(&sim.take()), vec![(900, "answer with 0".into())]);
 }

@@ -33,8 +33,8 @@ impl Call {
                     self.tell(cx, Event::Failed { leg: id, status: 503, reason: None });
                 }
             }
-            LegTarget::Zone { zone, destination } => {
-                let route = LegRoute::new(cx.zones, zone, destination, self.max_forwards, cx.net.ids.rng());
+            LegTarget::Zone { zone, destination, avoid } => {
+                let route = LegRoute::new(cx.zones, zone, destination, avoid, self.max_forwards, cx.net.ids.rng());
                 let Some(route) = route else {
                     tracing::warn!(%zone, "no such zone: leg not placed");
                     self.tell(cx, Event::Failed { leg: id, status: 503, reason: None });

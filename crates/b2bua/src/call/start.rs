@@ -169,7 +169,7 @@ pub(crate) fn decide(invite: &Message, source: &Source, cluster: &Cluster, at: &
     };
     match &decision.outcome {
         Outcome::Line { line, dn, .. } => {
-            let zone_of = |uri: &str| at.zones.zone_for(uri);
+            let zone_of = |uri: &str| at.zones.zones_for(uri);
             let input = ForkInput {
                 placement: &decision.placement,
                 wall_time: at.wall,

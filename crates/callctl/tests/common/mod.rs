@@ -37,8 +37,8 @@ pub fn tuesday_la(h: u32, m: u32) -> DateTime<Utc> {
 }
 
 /// Zone lookup of the test topology: cloud addresses go to `webex`, everything else nowhere.
-pub fn zones(uri: &str) -> Option<String> {
-    uri.contains("call.webex.com").then(|| "webex".to_owned())
+pub fn zones(uri: &str) -> Vec<String> {
+    uri.contains("call.webex.com").then(|| "webex".to_owned()).into_iter().collect()
 }
 
 /// An SnrCall with a clock, the actions it emitted (CDR events fed to a builder).

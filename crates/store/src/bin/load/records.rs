@@ -42,7 +42,7 @@ pub(crate) fn call(n: u64, start: DateTime<Utc>) -> Result<CallRecord, CdrError>
         0 => {
             let mobile = LegId(1);
             let kind = LegKind::Remote { user: "bob".to_owned(), name: "mobile".to_owned(), reach: ReachKind::RemoteDestination };
-            let target = LegTarget::Zone { zone: "pstn".to_owned(), destination: "+14085550199".to_owned() };
+            let target = LegTarget::Zone { zone: "pstn".to_owned(), destination: "+14085550199".to_owned(), avoid: Vec::new() };
             let talk = 1_000 + n % 60_000;
             events.extend([
                 CdrEvent::LegStarted { leg: mobile, kind, target, at: at(4_000) },
@@ -64,7 +64,7 @@ pub(crate) fn call(n: u64, start: DateTime<Utc>) -> Result<CallRecord, CdrError>
         1 => {
             let voicemail = LegId(1);
             let kind = LegKind::Forward { reason: ForwardReason::NoAnswer };
-            let target = LegTarget::Zone { zone: "voicemail".to_owned(), destination: "8000".to_owned() };
+            let target = LegTarget::Zone { zone: "voicemail".to_owned(), destination: "8000".to_owned(), avoid: Vec::new() };
             events.extend([
                 CdrEvent::LegEnded { leg: desk, at: at(12_000), status: 487, cause: EndCause::Cancelled(CancelReason::NoAnswer), reason: None },
                 CdrEvent::Forwarded { reason: ForwardReason::NoAnswer, destination: "8000".to_owned() },
