@@ -3,9 +3,9 @@
 //! every call (nothing is cached, so a `Message` stays `Send + Sync` and cheap to clone).
 //!
 //! Speed (crates/sip/benches/parse.rs, 952-byte INVITE with 2 Via, RFC 5626 Contact and an
-//! 8-line SDP): indexing takes about 5,950 instructions and indexing plus the typed fields a
-//! proxy reads (top Via branch, Max-Forwards, top Route URI, CSeq, Call-ID, To tag) about
-//! 13,700 (callgrind); criterion measured 0.46 µs and 1.07 µs on the loaded shared machine.
+//! 8-line SDP): indexing takes about 5,760 instructions, indexing plus the look-ups the proxy
+//! core makes per initial INVITE about 21,500 (callgrind); criterion measured 0.42 µs and
+//! 2.03 µs at best on the loaded shared machine.
 //! See crates/sip/BENCHMARK.md.
 
 use bytes::Bytes;
