@@ -281,7 +281,7 @@ impl Io {
                 None => port.local.is_ipv4() == destination.is_ipv4(),
             })
             .ok_or(SendError::NoSocket { transport: Transport::Udp, destination })?;
-        match port.sender.send_to(&out.bytes, destination) {
+        match send_datagram(&port.sender, &out.bytes, destination) {
             Ok(_) => {
                 bump(&self.shared.counters.udp_sent);
                 Ok(())
@@ -356,5 +356,21 @@ impl Io {
 impl Drop for Io {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// `send_to` that is not fooled by an earlier datagram's ICMP error. With IP_RECVERR on (udp_errors.rs), Linux
+/// records an ICMP error on the socket and fails the next call on it, whatever its destination, with that error
+/// (ECONNREFUSED, EHOSTUNREACH, ENETUNREACH); the datagram of that call was not sent. The error queue already
+/// names the destination that failed, so such an error is not this send's: send again (a few times, in case
+/// more errors arrived meanwhile).
+fn send_datagram(socket: &std::net::UdpSocket, bytes: &[u8], destination: SocketAddr) -> std::io::Result<usize> {
+    use std::io::ErrorKind::{ConnectionRefused, HostUnreachable, NetworkUnreachable};
+    let mut tries = 0;
+    loop {
+        match socket.send_to(bytes, destination) {
+            Err(e) if matches!(e.kind(), ConnectionRefused | HostUnreachable | NetworkUnreachable) && tries < 3 => tries += 1,
+            sent => return sent,
+        }
     }
 }

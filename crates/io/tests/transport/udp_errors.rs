@@ -25,3 +25,18 @@ async fn rfc3261_18_4_icmp_port_unreachable_is_reported_with_its_destination() {
     alice.send(Outbound::new(request.clone(), Transport::Udp, edge_addr)).expect("send");
     assert_eq!(next_message(&mut edge).await.bytes, request);
 }
+
+#[tokio::test]
+async fn an_earlier_datagrams_icmp_error_does_not_fail_a_send_elsewhere() {
+    let mut edge = bind(config(vec![ListenerConfig::udp(localhost())]));
+    let mut bob = bind(config(vec![ListenerConfig::udp(localhost())]));
+    let bob_addr = addr(&bob, Transport::Udp);
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).expect("a free port");
+    edge.send(Outbound::new(options("icmp3", Transport::Udp, 0), Transport::Udp, closed)).expect("send");
+    assert!(matches!(next_event(&mut edge).await, Event::UdpUnreachable(_)));
+    // The kernel also left that error pending on the socket for its next call, which is this send to Bob: it must
+    // go out, not fail as if Bob were unreachable.
+    let request = options("icmp4", Transport::Udp, 0);
+    edge.send(Outbound::new(request.clone(), Transport::Udp, bob_addr)).expect("a send to a live peer succeeds");
+    assert_eq!(next_message(&mut bob).await.bytes, request);
+}
