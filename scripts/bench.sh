@@ -52,7 +52,7 @@ else
   H="$OUT/harness"
 
   cargo build --release -q -p causeway
-  BIN="$ROOT/target/release/causeway"
+  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/causeway"
   CONF="$OUT/causeway-bench.toml"
   # The link layout (crates/cli/build.rs) keeps idle memory low only while link/order.txt names this build's
   # functions: say how much of it still does.
