@@ -5,7 +5,7 @@
 //! Speed (crates/sip/benches/parse.rs, 952-byte INVITE with 2 Via, RFC 5626 Contact and an
 //! 8-line SDP): indexing takes about 5,760 instructions, indexing plus the look-ups the proxy
 //! core makes per initial INVITE about 21,500 (callgrind); criterion measured 0.42 µs and
-//! 2.03 µs at best on the loaded shared machine.
+//! 1.97 µs at best on the loaded shared machine.
 //! See crates/sip/BENCHMARK.md.
 
 use bytes::Bytes;
