@@ -178,38 +178,22 @@ fn a_trunk_leg_fails_over_with_its_number_addressed_to_the_next_peer() {
     assert!(sent(&out, ALICE_DESK, "SIP/2.0 200"), "{}", dump(&out));
 }
 
-const DNS_ZONE: &str = r#"
+const DNS_ZONE: &str = concat!(r#"
 [[zone]]
 name = "webex"
 kind = "dns"
 transport = "udp"
 authentication = "treat-as-authenticated"
 
-[[zone]]
-name = "unity"
-kind = "neighbor"
-peer = [{ address = "10.0.0.3:5060", transport = "udp" }]
-keepalive = { enabled = false }
-
-[[zone]]
-name = "pstn-gw"
-kind = "neighbor"
-peer = [{ address = "10.0.0.4:5060", transport = "udp" }]
-keepalive = { enabled = false }
-
-[[zone]]
-name = "teams"
-kind = "neighbor"
-peer = [{ address = "10.0.0.5:5060", transport = "udp" }]
-keepalive = { enabled = false }
-
-[[search_rule]]
+"#,
+    neighbour_zones!(),
+    r#"[[search_rule]]
 name = "to-webex"
 priority = 50
 pattern_type = "regex"
 pattern = '.*@ent-pa\.call\.webex\.com'
 target = "webex"
-"#;
+"#);
 
 #[test]
 fn rfc3263_a_dns_zone_leg_waits_for_srv_and_address_lookups_then_goes_to_the_target() {

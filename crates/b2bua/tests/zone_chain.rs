@@ -16,7 +16,7 @@ const BACKUP: &str = "10.0.0.12:5060";
 
 /// `common::ROUTING`'s zones; Bob's cloud identity is searched in webex first (continue), then,
 /// renamed for it, in webex-backup.
-const CHAIN: &str = r#"
+const CHAIN: &str = concat!(r#"
 [[zone]]
 name = "webex"
 kind = "neighbor"
@@ -30,25 +30,9 @@ kind = "neighbor"
 peer = [{ address = "10.0.0.12:5060", transport = "udp" }]
 keepalive = { enabled = false }
 
-[[zone]]
-name = "unity"
-kind = "neighbor"
-peer = [{ address = "10.0.0.3:5060", transport = "udp" }]
-keepalive = { enabled = false }
-
-[[zone]]
-name = "pstn-gw"
-kind = "neighbor"
-peer = [{ address = "10.0.0.4:5060", transport = "udp" }]
-keepalive = { enabled = false }
-
-[[zone]]
-name = "teams"
-kind = "neighbor"
-peer = [{ address = "10.0.0.5:5060", transport = "udp" }]
-keepalive = { enabled = false }
-
-[[search_rule]]
+"#,
+    neighbour_zones!(),
+    r#"[[search_rule]]
 name = "to-webex"
 priority = 50
 source = "any-authenticated"
@@ -67,7 +51,7 @@ behaviour = "replace"
 replace = '\1@backup.call.webex.com'
 on_match = "stop"
 target = "webex-backup"
-"#;
+"#);
 
 #[test]
 fn a_continue_chain_sends_the_leg_to_the_next_zone_with_its_rewritten_request_uri() {

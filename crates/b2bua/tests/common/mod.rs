@@ -261,19 +261,11 @@ pub fn md5(s: &str) -> String {
     hex::encode(Md5::digest(s.as_bytes()))
 }
 
-/// The edge's zones in the simulated tests: each zone's one peer on its own address (zones
-/// classify callers by source IP).
-pub const ROUTING: &str = r#"
-[[zone]]
-name = "webex"
-kind = "neighbor"
-peer = [{ address = "10.0.0.2:5060", transport = "udp" }]
-keepalive = { enabled = false }
-authentication = "treat-as-authenticated"
-# Flow F2: the cloud names the user's home cluster in a Route.
-honor_route_header = true
-
-[[zone]]
+/// The voicemail, PSTN gateway and Teams zones every call-control test config has (a literal,
+/// so that test configs can `concat!` it).
+macro_rules! neighbour_zones {
+    () => {
+        r#"[[zone]]
 name = "unity"
 kind = "neighbor"
 peer = [{ address = "10.0.0.3:5060", transport = "udp" }]
@@ -291,14 +283,34 @@ kind = "neighbor"
 peer = [{ address = "10.0.0.5:5060", transport = "udp" }]
 keepalive = { enabled = false }
 
-[[search_rule]]
+"#
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use neighbour_zones;
+
+/// The edge's zones in the simulated tests: each zone's one peer on its own address (zones
+/// classify callers by source IP).
+pub const ROUTING: &str = concat!(r#"
+[[zone]]
+name = "webex"
+kind = "neighbor"
+peer = [{ address = "10.0.0.2:5060", transport = "udp" }]
+keepalive = { enabled = false }
+authentication = "treat-as-authenticated"
+# Flow F2: the cloud names the user's home cluster in a Route.
+honor_route_header = true
+
+"#,
+    neighbour_zones!(),
+    r#"[[search_rule]]
 name = "to-webex"
 priority = 50
 source = "any-authenticated"
 pattern_type = "regex"
 pattern = '.*@ent-pa\.call\.webex\.com'
 target = "webex"
-"#;
+"#);
 
 pub const CLOUD: &str = "10.0.0.2:5060";
 pub const UNITY: &str = "10.0.0.3:5060";
