@@ -101,31 +101,8 @@ fn rfc3263_4_3_a_silent_peer_is_left_when_timer_b_fires() {
     let mut answer =
         Sipp::new("uas-second", dir.path(), "uas-answer.xml", SippTransport::Udp, second, 1, LIMIT).on(loopback(6)).spawn_uas();
     let routing = format!(
-        r#"
-[transaction]
-t1_ms = 50
-t2_ms = 400
-
-[[zone]]
-name = "cucm"
-kind = "neighbor"
-keepalive = {{ enabled = false }}
-[[zone.peer]]
-address = "127.0.0.5:{silent}"
-transport = "udp"
-priority = 1
-[[zone.peer]]
-address = "127.0.0.6:{second}"
-transport = "udp"
-priority = 2
-
-[[search_rule]]
-name = "enterprise"
-pattern_type = "suffix"
-pattern = "@ent-pa.com"
-on_match = "stop"
-target = "cucm"
-"#
+        "[transaction]\nt1_ms = 50\nt2_ms = 400\n{}",
+        cucm_with_two_peers(&format!("127.0.0.5:{silent}"), &format!("127.0.0.6:{second}"))
     );
     let mut node = start_node(dir.path(), free_port(), None, &routing);
     let started = std::time::Instant::now();
@@ -147,30 +124,8 @@ fn rfc3261_18_4_a_closed_udp_port_fails_over_on_the_icmp_error_not_timer_b() {
     let mut answer =
         Sipp::new("uas-second", dir.path(), "uas-answer.xml", SippTransport::Udp, second, 1, LIMIT).on(loopback(8)).spawn_uas();
     // Default timers: Timer B is 64·T1 = 32 s.
-    let routing = format!(
-        r#"
-[[zone]]
-name = "cucm"
-kind = "neighbor"
-keepalive = {{ enabled = false }}
-# Nothing is bound here: the kernel answers the INVITE with ICMP port unreachable.
-[[zone.peer]]
-address = "127.0.0.7:{closed}"
-transport = "udp"
-priority = 1
-[[zone.peer]]
-address = "127.0.0.8:{second}"
-transport = "udp"
-priority = 2
-
-[[search_rule]]
-name = "enterprise"
-pattern_type = "suffix"
-pattern = "@ent-pa.com"
-on_match = "stop"
-target = "cucm"
-"#
-    );
+    // Nothing is bound at the first peer: the kernel answers the INVITE with ICMP port unreachable.
+    let routing = cucm_with_two_peers(&format!("127.0.0.7:{closed}"), &format!("127.0.0.8:{second}"));
     let mut node = start_node(dir.path(), free_port(), None, &routing);
     let started = std::time::Instant::now();
     let uac = dial(dir.path(), node.addr());
@@ -184,4 +139,32 @@ target = "cucm"
     assert_eq!(invites_received(dir.path(), "uas-second"), ["sip:bob@ent-pa.com"], "the second peer got the call once");
     answer.finish(Duration::from_secs(10)).assert_all_succeeded(1);
     node.assert_alive();
+}
+
+/// A neighbour zone `cucm` with two UDP peers in priority order, and the search rule that sends
+/// `@ent-pa.com` to it.
+fn cucm_with_two_peers(first: &str, second: &str) -> String {
+    format!(
+        r#"
+[[zone]]
+name = "cucm"
+kind = "neighbor"
+keepalive = {{ enabled = false }}
+[[zone.peer]]
+address = "{first}"
+transport = "udp"
+priority = 1
+[[zone.peer]]
+address = "{second}"
+transport = "udp"
+priority = 2
+
+[[search_rule]]
+name = "enterprise"
+pattern_type = "suffix"
+pattern = "@ent-pa.com"
+on_match = "stop"
+target = "cucm"
+"#
+    )
 }
