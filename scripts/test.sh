@@ -15,4 +15,9 @@ for crate in causeway-sip causeway-txn causeway-proxy causeway-policy causeway-r
   fi
 done
 
+# CI builds once from a clean clone: incremental caches would only cost disk and time.
+if [ "${CI:-}" = true ]; then
+  export CARGO_INCREMENTAL=0
+fi
+
 cargo test --workspace --locked --no-fail-fast "$@"
