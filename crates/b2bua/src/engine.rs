@@ -20,7 +20,7 @@
 
 use std::borrow::Cow;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -115,7 +115,6 @@ impl B2bua {
             ids,
             transmits: VecDeque::new(),
             clients: HashMap::new(),
-            live: HashSet::new(),
             lookups: Lookups::default(),
         };
         Ok(Self {
@@ -194,16 +193,10 @@ impl B2bua {
     pub fn handle_transport_error(&mut self, now: Instant, failure: TransportFailure) {
         let failed: Vec<TxnId> = self
             .net
-            .live
-            .iter()
-            .copied()
-            .filter(|txn| {
-                self.net.txns.peer(*txn).is_some_and(|p| {
-                    p.transport == failure.transport
-                        && p.destination == failure.destination
-                        && (failure.flow.is_none() || p.flow.is_none() || p.flow == failure.flow)
-                })
-            })
+            .txns
+            .to_peer(&(failure.transport, failure.destination))
+            .filter(|(_, p)| failure.flow.is_none() || p.flow.is_none() || p.flow == failure.flow)
+            .map(|(txn, _)| txn)
             .collect();
         for txn in failed {
             self.net.txns.handle_transport_error(now, txn);
@@ -295,10 +288,7 @@ impl B2bua {
             }
             let Some(event) = self.net.txns.poll_event() else { break };
             match event {
-                TxnEvent::Request { txn, request } => {
-                    self.net.live.insert(txn);
-                    self.on_request(now, txn, &request);
-                }
+                TxnEvent::Request { txn, request } => self.on_request(now, txn, &request),
                 TxnEvent::Response { txn, response } => match self.net.clients.get(&txn).copied() {
                     Some(Client::Invite(key, leg)) => self.with_call(now, key, |c, cx| c.on_leg_response(cx, leg, response)),
                     Some(Client::Relay(key)) => self.with_call(now, key, |c, cx| c.on_relay_response(cx, txn, &response)),
@@ -312,7 +302,6 @@ impl B2bua {
                 TxnEvent::Timeout { txn, .. } => self.on_client_failure(now, txn, StatusCode::REQUEST_TIMEOUT),
                 TxnEvent::TransportError { txn } => self.on_client_failure(now, txn, StatusCode::SERVICE_UNAVAILABLE),
                 TxnEvent::Terminated { txn } => {
-                    self.net.live.remove(&txn);
                     if let Some(Client::Invite(key, leg)) = self.net.clients.remove(&txn) {
                         let call = self.calls.get_mut(key.index as usize).filter(|c| c.key == key);
                         if let Some(l) = call.and_then(|c| c.leg_mut(leg)).filter(|l| l.txn == Some(txn)) {

@@ -3,7 +3,7 @@
 //! answer a server transaction, send an ACK for a 2xx outside any transaction (§13.2.2.4).
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -28,6 +28,14 @@ pub(crate) struct Peer {
     pub(crate) local: SocketAddr,
     pub(crate) destination: SocketAddr,
     pub(crate) flow: Option<FlowId>,
+}
+
+/// A transport failure names transport and destination; the flow is matched by the TU.
+impl causeway_txn::PeerKey for Peer {
+    type Key = (Transport, SocketAddr);
+    fn peer_key(&self) -> (Transport, SocketAddr) {
+        (self.transport, self.destination)
+    }
 }
 
 impl Peer {
@@ -73,8 +81,6 @@ pub(crate) struct Net {
     pub(crate) transmits: VecDeque<Transmit>,
     /// Our client transactions and what they are for.
     pub(crate) clients: HashMap<TxnId, Client>,
-    /// Every live transaction, for matching transport failures.
-    pub(crate) live: HashSet<TxnId>,
     /// DNS lookups legs wait for.
     pub(crate) lookups: Lookups,
 }
@@ -101,7 +107,6 @@ impl Net {
         match self.txns.start_client_bytes(now, bytes.clone(), method, &branch, hop.transport, Peer::from(hop)) {
             Ok(txn) => {
                 self.clients.insert(txn, purpose);
-                self.live.insert(txn);
                 Some((txn, bytes))
             }
             Err(error) => {

@@ -26,6 +26,14 @@ pub(crate) struct Peer {
     pub(crate) flow: Option<FlowId>,
 }
 
+/// A transport failure names transport and destination; the flow is matched by the TU.
+impl causeway_txn::PeerKey for Peer {
+    type Key = (Transport, SocketAddr);
+    fn peer_key(&self) -> (Transport, SocketAddr) {
+        (self.transport, self.destination)
+    }
+}
+
 impl Peer {
     pub(crate) fn transmit(&self, bytes: Bytes) -> Transmit {
         Transmit { bytes, transport: self.transport, local: self.local, destination: self.destination, flow: self.flow }

@@ -188,17 +188,10 @@ impl<L: Locator> Core<L> {
     pub fn handle_transport_error(&mut self, now: Instant, failure: TransportFailure) {
         self.counters.transport_errors += 1;
         let failed: Vec<TxnId> = self
-            .by_client
-            .keys()
-            .copied()
-            .chain(self.keepalive_txns())
-            .filter(|txn| {
-                self.txns.peer(*txn).is_some_and(|p| {
-                    p.transport == failure.transport
-                        && p.destination == failure.destination
-                        && (failure.flow.is_none() || p.flow.is_none() || p.flow == failure.flow)
-                })
-            })
+            .txns
+            .to_peer(&(failure.transport, failure.destination))
+            .filter(|(_, p)| failure.flow.is_none() || p.flow.is_none() || p.flow == failure.flow)
+            .map(|(txn, _)| txn)
             .collect();
         for txn in failed {
             self.txns.handle_transport_error(now, txn);

@@ -130,11 +130,6 @@ impl<L: Locator> Core<L> {
         self.monitor.as_mut().and_then(|m| m.changes.pop_front())
     }
 
-    /// The keepalive's OPTIONS transactions in flight (a transport error may end them).
-    pub(crate) fn keepalive_txns(&self) -> Vec<TxnId> {
-        self.monitor.as_ref().map(|m| m.in_flight.keys().copied().collect()).unwrap_or_default()
-    }
-
     /// When the keepalive (or the DNS answers it holds) needs [`Core::handle_timeout`].
     pub(crate) fn keepalive_deadline(&self) -> Option<Instant> {
         let probes = self.monitor.as_ref().and_then(PeerMonitor::deadline);

@@ -77,11 +77,13 @@ mod message;
 mod non_invite_client;
 mod non_invite_server;
 mod output;
+mod peer;
 mod table;
 mod timer;
 
 pub use config::{ConfigError, TxnConfig};
 pub use error::{Missing, TxnError};
 pub use output::{Event, Transmit, TxnId, TxnKind, TxnState};
+pub use peer::PeerKey;
 pub use table::{Rejected, TransactionTable};
 pub use timer::Timer;

@@ -103,6 +103,14 @@ pub enum TxnKind {
     NonInviteServer,
 }
 
+impl TxnKind {
+    /// A transaction we sent the request of.
+    #[must_use]
+    pub fn is_client(self) -> bool {
+        matches!(self, Self::InviteClient | Self::NonInviteClient)
+    }
+}
+
 /// A live transaction's state, as named in RFC 3261 §17 and RFC 6026.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TxnState {

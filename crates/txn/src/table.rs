@@ -19,6 +19,7 @@ use crate::message;
 use crate::non_invite_client::NonInviteClient;
 use crate::non_invite_server::NonInviteServer;
 use crate::output::{Event, Transmit, TxnId, TxnKind, TxnState};
+use crate::peer::{Heads, Links, PeerKey, NIL};
 use crate::timer::{Epoch, Tick, Timer, TimerTable};
 
 /// All transactions of one engine (one shard), keyed per RFC 3261 §17.1.3 / §17.2.3.
@@ -28,9 +29,11 @@ use crate::timer::{Epoch, Tick, Timer, TimerTable};
 /// server transaction it is where responses go, so compute it per RFC 3261 §18.2.2
 /// (`received`, `rport`, the connection) before calling [`Self::handle_message`].
 #[derive(Debug)]
-pub struct TransactionTable<P> {
+pub struct TransactionTable<P: PeerKey> {
     config: TxnConfig,
     txns: Slab<Entry<P>>,
+    /// Each peer key's client transactions, for [`Self::to_peer`].
+    by_peer: Heads<P::Key>,
     /// By key digest: a transaction lingers up to 64*T1 after its final response (RFC 6026), so
     /// what it holds is multiplied by every call of the last 32 s.
     keys: KeyIndex,
@@ -54,17 +57,20 @@ struct Entry<P> {
     timers: TimerTable,
     transport: Transport,
     peer: P,
+    /// Neighbours among the client transactions to the same peer key (unused for servers).
+    links: Links,
     /// The deadline this transaction has in the heap, if any.
     scheduled: Option<Tick>,
 }
 
-impl<P: Clone> TransactionTable<P> {
+impl<P: Clone + PeerKey> TransactionTable<P> {
     /// An empty table, if `config` passes [`TxnConfig::validate`].
     pub fn new(config: TxnConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Self {
             config,
             txns: Slab::new(),
+            by_peer: Heads::new(),
             keys: KeyIndex::default(),
             digester: Digester::default(),
             deadlines: BinaryHeap::new(),
@@ -116,6 +122,21 @@ impl<P: Clone> TransactionTable<P> {
     /// The peer value a live transaction sends to.
     pub fn peer(&self, txn: TxnId) -> Option<&P> {
         self.entry(txn).map(|e| &e.peer)
+    }
+
+    /// The live client transactions whose peer has `key`, newest first: those a transport
+    /// failure of that destination must reach ([`Self::handle_transport_error`] each that
+    /// matches; it ends them, RFC 3261 §17.1.4). Costs what that peer has in flight, not what
+    /// the table holds (peer.rs). Server transactions are not listed: a failure to send them a
+    /// response ends nothing (§17.2.4), and lingering ones would make every failure cost them all.
+    pub fn to_peer(&self, key: &P::Key) -> impl Iterator<Item = (TxnId, &P)> + '_ {
+        let mut at = self.by_peer.first(key).unwrap_or(NIL);
+        std::iter::from_fn(move || {
+            let entry = self.txns.get(at as usize)?;
+            let found = (TxnId { index: at, generation: entry.generation }, &entry.peer);
+            at = entry.links.next;
+            Some(found)
+        })
     }
 
     /// Hand in a message received from the network at `now` over `transport` from `from`.
@@ -279,9 +300,7 @@ impl<P: Clone> TransactionTable<P> {
     /// [`Event::Terminated`]; unknown or stale ids are ignored.
     pub fn terminate(&mut self, txn: TxnId) {
         if self.entry(txn).is_some() {
-            let entry = self.txns.remove(txn.index as usize);
-            self.keys.remove(entry.key, txn.index);
-            self.events.push_back(Event::Terminated { txn });
+            self.remove(txn);
         }
     }
 
@@ -398,7 +417,12 @@ impl<P: Clone> TransactionTable<P> {
         let mut ctx = Ctx { now: tick, config: &self.config, reliable: transport.is_reliable(), timers: &mut timers, out: Output::default() };
         let machine = start(&mut ctx);
         let out = ctx.out;
-        vacant.insert(Entry { generation, key, machine, timers, transport, peer, scheduled: None });
+        let (links, old_head) =
+            if machine.kind().is_client() { self.by_peer.push(peer.peer_key(), index) } else { (Links::NONE, None) };
+        vacant.insert(Entry { generation, key, machine, timers, transport, peer, links, scheduled: None });
+        if let Some(old) = old_head.and_then(|i| self.txns.get_mut(i as usize)) {
+            old.links.prev = index;
+        }
         let txns = &self.txns;
         self.keys.insert(key, index, |i| txns.get(i as usize).map(|e| e.key));
         self.finish(txn, out, None);
@@ -445,11 +469,31 @@ impl<P: Clone> TransactionTable<P> {
             self.events.push_back(event);
         }
         if entry.machine.is_terminated() {
-            let entry = self.txns.remove(txn.index as usize);
-            self.keys.remove(entry.key, txn.index);
-            self.events.push_back(Event::Terminated { txn });
+            self.remove(txn);
         } else {
             reschedule(&mut self.deadlines, txn, entry);
+        }
+    }
+
+    /// Removes a live transaction from the table, its key index and its peer's list.
+    fn remove(&mut self, txn: TxnId) {
+        let entry = self.txns.remove(txn.index as usize);
+        self.keys.remove(entry.key, txn.index);
+        if entry.machine.kind().is_client() {
+            self.unlink(&entry);
+        }
+        self.events.push_back(Event::Terminated { txn });
+    }
+
+    /// Takes a removed client transaction out of its peer's list.
+    fn unlink(&mut self, entry: &Entry<P>) {
+        let Links { prev, next } = entry.links;
+        match self.txns.get_mut(prev as usize) {
+            Some(before) => before.links.next = next,
+            None => self.by_peer.replace(&entry.peer.peer_key(), next),
+        }
+        if let Some(after) = self.txns.get_mut(next as usize) {
+            after.links.prev = prev;
         }
     }
 
@@ -503,9 +547,9 @@ fn reschedule<P>(deadlines: &mut BinaryHeap<Reverse<(Tick, u32, u32)>>, txn: Txn
 #[cfg(test)]
 mod layout {
     /// A lingering transaction is mostly this entry; with a proxy's 88-byte peer it was 256
-    /// bytes before timers became ticks.
+    /// bytes before timers became ticks, 208 before the peer links (peer.rs) added 16.
     #[test]
-    fn an_entry_with_a_proxy_sized_peer_takes_208_bytes() {
-        assert_eq!(std::mem::size_of::<super::Entry<[u64; 11]>>(), 208);
+    fn an_entry_with_a_proxy_sized_peer_takes_224_bytes() {
+        assert_eq!(std::mem::size_of::<super::Entry<[u64; 11]>>(), 224);
     }
 }

@@ -176,3 +176,49 @@ fn stale_id_is_not_confused_with_a_reused_slot() {
     sim.table.handle_transport_error(sim.now, old);
     assert_eq!(sim.table.state(new), Some(TxnState::Trying));
 }
+
+/// The transactions a transport failure of one peer reaches: every live client transaction
+/// sending there, no server transaction (lingering ones would make every failure walk them all),
+/// none of another peer's and none that has ended, however the peer's list changed (head,
+/// middle and tail removed, slots reused).
+#[test]
+fn to_peer_lists_the_live_transactions_of_that_peer_only() {
+    let mut sim = Sim::new();
+    let sorted = |mut found: Vec<(causeway_txn::TxnId, &'static str)>| {
+        found.sort_by_key(|(txn, _)| format!("{txn:?}"));
+        found
+    };
+    let to_peer = |sim: &Sim, peer: &'static str| sorted(sim.table.to_peer(&peer).map(|(txn, p)| (txn, *p)).collect());
+    let a1 = sim.start(request("OPTIONS", "z9hG4bKp1"), Transport::Tcp, "a");
+    let b1 = sim.start(request("OPTIONS", "z9hG4bKp2"), Transport::Tcp, "b");
+    let a2 = sim.start(request("OPTIONS", "z9hG4bKp3"), Transport::Tcp, "a");
+    sim.receive(request("OPTIONS", "z9hG4bKp4"), Transport::Tcp, "a");
+    let [Seen::Request(a3, _)] = &sim.seen()[..] else { panic!("expected the request: {:?}", sim.seen()) };
+    let a3 = *a3;
+    let a4 = sim.start(request("OPTIONS", "z9hG4bKp5"), Transport::Tcp, "a");
+    assert_eq!(to_peer(&sim, "a"), sorted(vec![(a1, "a"), (a2, "a"), (a4, "a")]));
+    assert_eq!(to_peer(&sim, "b"), vec![(b1, "b")]);
+    assert_eq!(to_peer(&sim, "c"), vec![]);
+
+    // The newest (the list's head), one in the middle and the oldest (its tail) end.
+    sim.table.terminate(a4);
+    sim.table.terminate(a2);
+    let a6 = sim.start(request("OPTIONS", "z9hG4bKp9"), Transport::Tcp, "a");
+    sim.receive(response(&request("OPTIONS", "z9hG4bKp1"), 200, None), Transport::Tcp, "a");
+    assert_eq!(sim.table.state(a1), None);
+    assert_eq!(to_peer(&sim, "a"), vec![(a6, "a")]);
+    assert!(sim.table.state(a3).is_some());
+
+    // Freed slots serve other peers without joining the old peer's list.
+    let c1 = sim.start(request("OPTIONS", "z9hG4bKp6"), Transport::Tcp, "c");
+    let b2 = sim.start(request("OPTIONS", "z9hG4bKp7"), Transport::Tcp, "b");
+    assert_eq!(to_peer(&sim, "a"), vec![(a6, "a")]);
+    assert_eq!(to_peer(&sim, "b"), sorted(vec![(b1, "b"), (b2, "b")]));
+    assert_eq!(to_peer(&sim, "c"), vec![(c1, "c")]);
+
+    // The last of a peer's transactions ends: the peer is forgotten, and comes back new.
+    sim.table.terminate(a6);
+    assert_eq!(to_peer(&sim, "a"), vec![]);
+    let a5 = sim.start(request("OPTIONS", "z9hG4bKp8"), Transport::Tcp, "a");
+    assert_eq!(to_peer(&sim, "a"), vec![(a5, "a")]);
+}

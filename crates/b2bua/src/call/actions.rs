@@ -171,7 +171,6 @@ pub(crate) fn send_cancel(cx: &mut Cx<'_>, leg: &mut Leg, reason: Option<&str>) 
         Ok((cancel, branch)) => match cx.net.txns.start_client_bytes(cx.now, cancel, &Method::Cancel, &branch, hop.transport, hop.into()) {
             Ok(txn) => {
                 cx.net.clients.insert(txn, Client::Fire);
-                cx.net.live.insert(txn);
             }
             Err(error) => tracing::warn!(%error, "cannot start the CANCEL transaction"),
         },
