@@ -100,7 +100,8 @@ impl Io {
             bound.push(entry);
         }
 
-        let scratch = RecvScratch::new(limits.max_message_size);
+        let scratch = RecvScratch::new(limits.max_message_size)
+            .map_err(|source| BindError::Scratch { max_message_size: limits.max_message_size, source })?;
         let shared = Shared::new(limits, notes_tx);
         let mut udp = Vec::new();
         let mut listeners = Vec::with_capacity(bound.len());

@@ -27,6 +27,8 @@ pub enum TlsConfigError {
 pub enum BindError {
     #[error("{transport} listener {addr}: {source}")]
     Socket { transport: Transport, addr: SocketAddr, source: std::io::Error },
+    #[error("UDP receive scratch for {max_message_size}-byte datagrams: {source}")]
+    Scratch { max_message_size: usize, source: std::io::Error },
     #[error("TLS listener {addr}: {source}")]
     ListenerTls { addr: SocketAddr, source: TlsConfigError },
     #[error("outbound TLS: {0}")]

@@ -59,10 +59,12 @@ pub(crate) fn bind(addr: SocketAddr, buffer: usize) -> std::io::Result<UdpPort> 
 }
 
 /// Where recvmmsg(2) writes: [`BATCH`] slots of the largest datagram accepted plus one byte, so an oversize
-/// datagram shows as such rather than silently truncated to fit. Allocated zeroed and never written beyond what
-/// datagrams fill, so only the pages datagrams touch become resident.
+/// datagram shows as such rather than silently truncated to fit (2 MiB with the default 64 KiB limit). A private
+/// anonymous mapping, never written beyond what datagrams fill, so only the pages datagrams touch become
+/// resident; a zeroed heap allocation is that only while the allocator hands out fresh pages (an allocator that
+/// reuses freed memory zeroes it, and an idle node carried the whole 2 MiB).
 pub(crate) struct RecvScratch {
-    storage: Box<[u8]>,
+    storage: memmap2::MmapMut,
     slot: usize,
     max: usize,
     /// Length and source of each datagram of the last batch.
@@ -73,10 +75,10 @@ pub(crate) struct RecvScratch {
 }
 
 impl RecvScratch {
-    pub(crate) fn new(max_message_size: usize) -> Self {
+    pub(crate) fn new(max_message_size: usize) -> std::io::Result<Self> {
         let slot = max_message_size.saturating_add(1);
-        let storage = vec![0; slot.saturating_mul(BATCH)].into_boxed_slice();
-        Self { storage, slot, max: max_message_size, received: Vec::with_capacity(BATCH), want: MIN_WANT }
+        let storage = memmap2::MmapMut::map_anon(slot.saturating_mul(BATCH))?;
+        Ok(Self { storage, slot, max: max_message_size, received: Vec::with_capacity(BATCH), want: MIN_WANT })
     }
 }
 
@@ -142,7 +144,7 @@ mod tests {
 
     #[test]
     fn scratch_slots_hold_one_byte_more_than_the_limit() {
-        let scratch = RecvScratch::new(1000);
+        let scratch = RecvScratch::new(1000).expect("anonymous mapping");
         assert_eq!((scratch.slot, scratch.storage.len()), (1001, 1001 * BATCH));
     }
 
