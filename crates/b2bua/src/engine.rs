@@ -191,16 +191,7 @@ impl B2bua {
 
     /// A send failed (RFC 3261 §17.1.4, §18.4): the transactions sending there fail.
     pub fn handle_transport_error(&mut self, now: Instant, failure: TransportFailure) {
-        let failed: Vec<TxnId> = self
-            .net
-            .txns
-            .to_peer(&(failure.transport, failure.destination))
-            .filter(|(_, p)| failure.flow.is_none() || p.flow.is_none() || p.flow == failure.flow)
-            .map(|(txn, _)| txn)
-            .collect();
-        for txn in failed {
-            self.net.txns.handle_transport_error(now, txn);
-        }
+        self.net.txns.handle_peer_failure(now, &(failure.transport, failure.destination), |p| failure.reaches(p.flow));
         self.drain(now);
     }
 

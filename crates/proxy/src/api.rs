@@ -59,3 +59,12 @@ pub struct TransportFailure {
     /// Connection of the failed send, if any.
     pub flow: Option<FlowId>,
 }
+
+impl TransportFailure {
+    /// Whether a transaction sending to this destination over `flow` is one the failure
+    /// reaches: a failure or a transaction not tied to a connection matches any.
+    #[must_use]
+    pub fn reaches(&self, flow: Option<FlowId>) -> bool {
+        self.flow.is_none() || flow.is_none() || flow == self.flow
+    }
+}

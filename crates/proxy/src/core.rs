@@ -187,15 +187,7 @@ impl<L: Locator> Core<L> {
     /// sending to that place fails, and its branch counts as a 503 (§16.9).
     pub fn handle_transport_error(&mut self, now: Instant, failure: TransportFailure) {
         self.counters.transport_errors += 1;
-        let failed: Vec<TxnId> = self
-            .txns
-            .to_peer(&(failure.transport, failure.destination))
-            .filter(|(_, p)| failure.flow.is_none() || p.flow.is_none() || p.flow == failure.flow)
-            .map(|(txn, _)| txn)
-            .collect();
-        for txn in failed {
-            self.txns.handle_transport_error(now, txn);
-        }
+        self.txns.handle_peer_failure(now, &(failure.transport, failure.destination), |p| failure.reaches(p.flow));
         self.drain(now);
         self.after_input();
     }

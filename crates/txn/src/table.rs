@@ -125,8 +125,8 @@ impl<P: Clone + PeerKey> TransactionTable<P> {
     }
 
     /// The live client transactions whose peer has `key`, newest first: those a transport
-    /// failure of that destination must reach ([`Self::handle_transport_error`] each that
-    /// matches; it ends them, RFC 3261 §17.1.4). Costs what that peer has in flight, not what
+    /// failure of that destination must reach ([`Self::handle_peer_failure`] ends them, RFC 3261
+    /// §17.1.4). Costs what that peer has in flight, not what
     /// the table holds (peer.rs). Server transactions are not listed: a failure to send them a
     /// response ends nothing (§17.2.4), and lingering ones would make every failure cost them all.
     pub fn to_peer(&self, key: &P::Key) -> impl Iterator<Item = (TxnId, &P)> + '_ {
@@ -137,6 +137,15 @@ impl<P: Clone + PeerKey> TransactionTable<P> {
             at = entry.links.next;
             Some(found)
         })
+    }
+
+    /// The transport failed for peer `key` (an ICMP unreachable, a refused connection): every
+    /// client transaction to it that `reaches` accepts fails as by [`Self::handle_transport_error`].
+    pub fn handle_peer_failure(&mut self, now: Instant, key: &P::Key, reaches: impl Fn(&P) -> bool) {
+        let failed: Vec<TxnId> = self.to_peer(key).filter(|(_, peer)| reaches(peer)).map(|(txn, _)| txn).collect();
+        for txn in failed {
+            self.handle_transport_error(now, txn);
+        }
     }
 
     /// Hand in a message received from the network at `now` over `transport` from `from`.
