@@ -3,7 +3,7 @@
 # SIPp harness from ../shared/bench (sip-cps.sh). Prints both sets of figures and their ratios.
 #
 #   scripts/bench.sh [--mode basic|fork|dual-ring] [--rate 4000] [--secs 8] [--rates "2000 4000 8000 16000"]
-#                    [--refine 3] [--no-step] [--only causeway|kamailio] [--config-only FILE]
+#                    [--refine 3] [--no-step] [--only causeway|kamailio] [--bin PATH] [--config-only FILE]
 #
 # For each subject: idle memory, one run at --rate on a fresh process (CPU per call, peak memory),
 # then a fresh process for the step search (max sustainable cps, <0.1% failed).
@@ -18,11 +18,13 @@
 # remote destinations without delay, one per UAS zone, so Causeway's B2BUA runs Single Number Reach, answers the
 # caller from the leg that answers and CANCELs the ringing one with "Call completed elsewhere" (each leg its own
 # dialog, a CDR built per call, no store). Kamailio runs the same WITH_FORK config as in fork mode.
-# The machine is shared: the summary records the load average before and after, and the commit measured.
+# --bin measures a causeway binary built earlier instead of building the tree (A/B runs of two commits, one after
+# the other, on the same machine state). The machine is shared: the summary records the load average before and
+# after, and the commit (or --bin binary) measured.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${CAUSEWAY_SHARED:-$ROOT/../shared}
-MODE=basic RATE=4000 SECS=8 RATES="2000 4000 8000 16000" REFINE=3 STEP=1 ONLY="" CONFIG_ONLY=""
+MODE=basic RATE=4000 SECS=8 RATES="2000 4000 8000 16000" REFINE=3 STEP=1 ONLY="" CONFIG_ONLY="" BIN=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --mode) MODE=$2; shift ;;
@@ -32,6 +34,7 @@ while [ $# -gt 0 ]; do
     --refine) REFINE=$2; shift ;;
     --no-step) STEP=0 ;;
     --only) ONLY=$2; shift ;;
+    --bin) BIN=$(realpath "$2"); shift ;;
     --config-only) CONFIG_ONLY=$2; shift ;; # write the mode's Causeway config to FILE and stop (scripts/orderfile.sh)
     *) sed -n '2,12p' "$0"; exit 2 ;;
   esac
@@ -51,8 +54,11 @@ else
   chmod -R u+w "$OUT/harness"
   H="$OUT/harness"
 
-  cargo build --release -q -p causeway
-  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/causeway"
+  GIVEN_BIN=$BIN
+  if [ -z "$BIN" ]; then
+    cargo build --release -q -p causeway
+    BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/causeway"
+  fi
   CONF="$OUT/causeway-bench.toml"
   # The link layout (crates/cli/build.rs) keeps idle memory low only while link/order.txt names this build's
   # functions: say how much of it still does.
@@ -214,7 +220,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b+0 == 0 || a == "") print "n/a";
 {
   echo
   echo "== summary ($MODE mode, UDP, $(nproc) cores, SIPp on the same cores; $(date -u +%Y-%m-%dT%H:%MZ))"
-  echo "commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- crates || echo ' (+ uncommitted changes in crates/)'); load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  if [ -n "${GIVEN_BIN:-}" ]; then MEASURED="binary $BIN"; else
+    MEASURED="commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- crates || echo ' (+ uncommitted changes in crates/)')"
+  fi
+  echo "$MEASURED; load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)"
   printf '%-34s %14s %14s %10s\n' figure kamailio causeway "cw/kam"
   row() { printf '%-34s %14s %14s %10s\n' "$1" "${2:-n/a}" "${3:-n/a}" "$(ratio "${3:-}" "${2:-}")"; }
   if [ "$HMODE" = fork ]; then

@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -27,7 +28,8 @@ const MAX_EMPTY_READS: usize = 4;
 /// The transport layer as seen by one driver task.
 ///
 /// Calling order: [`Io::bind`] inside a tokio runtime; then loop on [`Io::recv`] (and [`Io::try_recv`] to drain a
-/// burst without re-polling), calling [`Io::send`] for each outgoing message. Dropping the `Io` (or
+/// burst without re-polling), calling [`Io::send`] for each outgoing message, or [`Io::send_all`] for what a
+/// burst produced. Dropping the `Io` (or
 /// [`Io::shutdown`]) stops every listener and connection task.
 ///
 /// UDP sockets are read by whoever calls `recv`/`try_recv`, in batches (recvmmsg), in that task: run the driver
@@ -272,26 +274,72 @@ impl Io {
         }
     }
 
-    fn send_udp(&self, out: &Outbound) -> Result<(), SendError> {
+    /// Sends `outs` in order and empties it, each as [`Io::send`] would; UDP datagrams that leave one listener back
+    /// to back go out together (sendmmsg(2), udp.rs), so a driver that queues what one batch of received
+    /// datagrams produced pays one system call for the lot. `failed` gets each message that was not sent, with
+    /// what `send` would have returned, and its index in `outs`.
+    pub fn send_all(&mut self, outs: &mut Vec<Outbound>, mut failed: impl FnMut(usize, &Outbound, SendError)) {
+        let mut at = 0;
+        while let Some(out) = outs.get(at) {
+            let port = match self.udp_port(out) {
+                Ok(Some(port)) => port,
+                Ok(None) => {
+                    if let Err(error) = self.send(out.clone()) {
+                        failed(at, out, error);
+                    }
+                    at += 1;
+                    continue;
+                }
+                Err(error) => {
+                    failed(at, out, error);
+                    at += 1;
+                    continue;
+                }
+            };
+            let run = outs[at..].iter().take_while(|o| matches!(self.udp_port(o), Ok(Some(p)) if p == port)).count();
+            self.send_datagrams(port, &outs[at..at + run], |i, error| failed(at + i, &outs[at + i], error));
+            at += run;
+        }
+        outs.clear();
+    }
+
+    /// The UDP listener `out` leaves from (`None` for TCP/TLS), or why it cannot be sent.
+    fn udp_port(&self, out: &Outbound) -> Result<Option<usize>, SendError> {
+        let limit = self.shared.limits.max_message_size;
+        if out.bytes.len() > limit {
+            return Err(SendError::TooLarge { size: out.bytes.len(), limit });
+        }
+        if out.transport != Transport::Udp {
+            return Ok(None);
+        }
         let destination = out.destination;
-        let port = self
-            .udp
+        self.udp
             .iter()
-            .find(|port| match out.local {
+            .position(|port| match out.local {
                 Some(wanted) => port.local == wanted,
                 None => port.local.is_ipv4() == destination.is_ipv4(),
             })
-            .ok_or(SendError::NoSocket { transport: Transport::Udp, destination })?;
-        match send_datagram(&port.sender, &out.bytes, destination) {
-            Ok(_) => {
-                bump(&self.shared.counters.udp_sent);
-                Ok(())
-            }
-            Err(e) => {
-                bump(&self.shared.counters.udp_send_errors);
-                Err(SendError::Udp { destination, kind: e.kind() })
-            }
-        }
+            .map(Some)
+            .ok_or(SendError::NoSocket { transport: Transport::Udp, destination })
+    }
+
+    fn send_udp(&self, out: &Outbound) -> Result<(), SendError> {
+        let Some(port) = self.udp_port(out)? else { return Err(SendError::NoSocket { transport: Transport::Udp, destination: out.destination }) };
+        let mut failure = None;
+        self.send_datagrams(port, std::slice::from_ref(out), |_, error| failure = Some(error));
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// Sends `outs` from UDP listener `port`, counting; `failed(i, error)` for each not sent.
+    fn send_datagrams(&self, port: usize, outs: &[Outbound], mut failed: impl FnMut(usize, SendError)) {
+        let counters = &self.shared.counters;
+        let mut errors = 0;
+        udp::send_batch(&self.udp[port], outs, |i, e| {
+            errors += 1;
+            failed(i, SendError::Udp { destination: outs[i].destination, kind: e.kind() });
+        });
+        counters.udp_send_errors.fetch_add(errors, Ordering::Relaxed);
+        counters.udp_sent.fetch_add(outs.len() as u64 - errors, Ordering::Relaxed);
     }
 
     fn send_stream(&mut self, mut out: Outbound) -> Result<FlowId, SendError> {
@@ -360,18 +408,3 @@ impl Drop for Io {
     }
 }
 
-/// `send_to` that is not fooled by an earlier datagram's ICMP error. With IP_RECVERR on (udp_errors.rs), Linux
-/// records an ICMP error on the socket and fails the next call on it, whatever its destination, with that error
-/// (ECONNREFUSED, EHOSTUNREACH, ENETUNREACH); the datagram of that call was not sent. The error queue already
-/// names the destination that failed, so such an error is not this send's: send again (a few times, in case
-/// more errors arrived meanwhile).
-fn send_datagram(socket: &std::net::UdpSocket, bytes: &[u8], destination: SocketAddr) -> std::io::Result<usize> {
-    use std::io::ErrorKind::{ConnectionRefused, HostUnreachable, NetworkUnreachable};
-    let mut tries = 0;
-    loop {
-        match socket.send_to(bytes, destination) {
-            Err(e) if matches!(e.kind(), ConnectionRefused | HostUnreachable | NetworkUnreachable) && tries < 3 => tries += 1,
-            sent => return sent,
-        }
-    }
-}

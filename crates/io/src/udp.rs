@@ -5,18 +5,18 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::io::IoSliceMut;
+use std::io::{IoSlice, IoSliceMut};
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 
 use bytes::Bytes;
 use causeway_sip::Transport;
-use nix::sys::socket::{recvmmsg, MsgFlags, MultiHeaders, SockaddrStorage};
+use nix::sys::socket::{recvmmsg, sendmmsg, ControlMessage, MsgFlags, MultiHeaders, SockaddrStorage};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
-use crate::event::Inbound;
+use crate::event::{Inbound, Outbound};
 use crate::shared::{bump, IoCounters};
 
 /// Datagrams read by one recvmmsg(2) call at most.
@@ -28,6 +28,8 @@ thread_local! {
     /// recvmmsg(2)'s message headers, built once per thread rather than per call. They hold raw pointers, so they
     /// cannot live in the (`Send`) [`crate::Io`]; the driver reads from one thread, so one set serves it.
     static HEADERS: RefCell<Option<MultiHeaders<SockaddrStorage>>> = const { RefCell::new(None) };
+    /// sendmmsg(2)'s, likewise.
+    static SEND_HEADERS: RefCell<Option<MultiHeaders<SockaddrStorage>>> = const { RefCell::new(None) };
 }
 
 /// One bound UDP listener.
@@ -35,7 +37,7 @@ pub(crate) struct UdpPort {
     pub(crate) local: SocketAddr,
     /// Registered with the runtime, for readiness and reads.
     pub(crate) socket: UdpSocket,
-    /// The same socket, for sending with one non-blocking `sendto`, without tokio's readiness bookkeeping (which
+    /// The same socket, for non-blocking sends (sendmmsg(2)) without tokio's readiness bookkeeping (which
     /// reports `WouldBlock` until the reactor has first seen the socket writable).
     pub(crate) sender: std::net::UdpSocket,
 }
@@ -129,6 +131,39 @@ pub(crate) fn receive(port: &UdpPort, scratch: &mut RecvScratch, counters: &IoCo
         inbox.push_back(Inbound { bytes, transport: Transport::Udp, local, peer, flow: None, tls_peer_names: None });
     }
     scratch.received.len()
+}
+
+/// Sends `datagrams` from `port` in order, up to [`BATCH`] per sendmmsg(2) call: under load
+/// the driver has several datagrams to send after each batch it read, and the system call's own cost is then paid
+/// once per batch. `failed(i, error)` is told of each datagram that was not sent. As in a single send, an ICMP
+/// error recorded on the socket by an earlier datagram (IP_RECVERR, udp_errors.rs) fails the call that finds it
+/// without sending anything: that datagram is tried again, a few times.
+pub(crate) fn send_batch(port: &UdpPort, datagrams: &[Outbound], mut failed: impl FnMut(usize, std::io::Error)) {
+    use std::io::ErrorKind::{ConnectionRefused, HostUnreachable, NetworkUnreachable};
+    let fd = port.sender.as_raw_fd();
+    let (mut at, mut tries) = (0, 0);
+    while let Some(rest) = datagrams.get(at..).filter(|rest| !rest.is_empty()) {
+        let chunk = &rest[..rest.len().min(BATCH)];
+        let slices: [[IoSlice<'_>; 1]; BATCH] = std::array::from_fn(|i| [IoSlice::new(chunk.get(i).map_or(&[], |d| &d.bytes[..]))]);
+        let addresses: [Option<SockaddrStorage>; BATCH] = std::array::from_fn(|i| chunk.get(i).map(|d| SockaddrStorage::from(d.destination)));
+        let sent = SEND_HEADERS.with_borrow_mut(|headers| {
+            let headers = headers.get_or_insert_with(|| MultiHeaders::preallocate(BATCH, None));
+            let none: [ControlMessage<'_>; 0] = [];
+            sendmmsg(fd, headers, slices.iter().take(chunk.len()), &addresses[..chunk.len()], none, MsgFlags::MSG_DONTWAIT).map(Iterator::count)
+        });
+        match sent.map_err(std::io::Error::from) {
+            Ok(0) => {
+                failed(at, std::io::ErrorKind::WouldBlock.into());
+                (at, tries) = (at + 1, 0);
+            }
+            Ok(n) => (at, tries) = (at + n, 0),
+            Err(e) if matches!(e.kind(), ConnectionRefused | HostUnreachable | NetworkUnreachable) && tries < 3 => tries += 1,
+            Err(e) => {
+                failed(at, e);
+                (at, tries) = (at + 1, 0);
+            }
+        }
+    }
 }
 
 pub(crate) fn to_std(address: &SockaddrStorage) -> Option<SocketAddr> {

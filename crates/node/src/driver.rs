@@ -20,6 +20,9 @@ use crate::stats::{CoreStats, NodeStats, StatsHandle};
 
 /// Events handled per wake-up before the timer and shutdown are looked at again.
 const EVENT_BATCH: usize = 256;
+/// Received messages handled before what they produced is sent: enough to fill a sendmmsg(2) batch, few enough
+/// that a burst does not hold back the first answers.
+const FLUSH_EVERY: usize = 32;
 /// How long a stopping node waits for call control's writes to the store.
 const STORE_DRAIN: Duration = Duration::from_secs(2);
 /// How often the proxy counters are published to [`StatsHandle`] readers.
@@ -47,6 +50,8 @@ pub struct Node {
     call_control: Option<CallControl>,
     /// Call control's DNS lookups in flight (its legs through DNS zones), on a resolver of their own.
     call_dns: Dns,
+    /// What [`Node::flush`] hands the I/O layer at once: everything one batch of received messages produced.
+    outbox: Vec<Outbound>,
 }
 
 impl Node {
@@ -92,7 +97,7 @@ impl Node {
         }
         let (stats, _) = watch::channel(CoreStats::default());
         let call_dns = Dns::new(&config.dns);
-        let mut node = Self { io, core, stats, dns, call_control, call_dns };
+        let mut node = Self { io, core, stats, dns, call_control, call_dns, outbox: Vec::new() };
         node.share_health();
         Ok(node)
     }
@@ -140,10 +145,14 @@ impl Node {
                 }
                 event = self.io.recv() => {
                     self.on_event(event);
-                    for _ in 1..EVENT_BATCH {
+                    for n in 1..EVENT_BATCH {
                         let Some(event) = self.io.try_recv() else { break };
                         self.on_event(event);
+                        if n % FLUSH_EVERY == 0 {
+                            self.flush();
+                        }
                     }
+                    self.flush();
                 }
                 (id, answer) = self.dns.recv() => {
                     self.core.handle_resolved(now(), id, answer);
@@ -211,10 +220,8 @@ impl Node {
             Event::FlowClosed { flow, transport, peer } => {
                 tracing::debug!(%flow, %transport, %peer, "connection closed");
                 self.core.handle_flow_closed(FlowId(flow.get()));
-                return;
             }
         }
-        self.flush();
     }
 
     /// A transport failure reported by the I/O layer, for the proxy core and call control alike.
@@ -225,43 +232,50 @@ impl Node {
         }
     }
 
-    /// Sends everything the core has queued. A send that fails at once is a transport error for the core
-    /// (RFC 3261 §18.4), except a full UDP socket buffer, which is loss that retransmission covers (§17.1.1.2).
+    /// Sends everything the core and call control have queued, in one hand-over to the I/O layer (UDP datagrams
+    /// of one listener share a system call). A send that fails at once is a transport error for whoever sent it
+    /// (RFC 3261 §18.4), except a full UDP socket buffer, which is loss that retransmission covers (§17.1.1.2);
+    /// what the failure makes them send (another destination, RFC 3263 §4.3) goes out in the next round.
     fn flush(&mut self) {
-        while let Some(resolve) = self.core.poll_resolve() {
-            self.dns.start(resolve);
-        }
-        while let Some(transmit) = self.core.poll_transmit() {
-            let failure = TransportFailure {
-                transport: transmit.transport,
-                destination: transmit.destination,
-                flow: transmit.flow,
-            };
-            let server_name = server_name(&transmit, self.core.health());
-            match self.io.send(Outbound { server_name, ..outbound(transmit) }) {
-                Ok(_) | Err(SendError::Udp { kind: std::io::ErrorKind::WouldBlock, .. }) => {}
-                Err(error) => {
-                    tracing::debug!(%error, "send failed");
-                    self.core.handle_transport_error(now(), failure);
+        loop {
+            while let Some(resolve) = self.core.poll_resolve() {
+                self.dns.start(resolve);
+            }
+            while let Some(transmit) = self.core.poll_transmit() {
+                let server_name = server_name(&transmit, self.core.health());
+                self.outbox.push(Outbound { server_name, ..outbound(transmit) });
+            }
+            let from_core = self.outbox.len();
+            if std::iter::from_fn(|| self.core.poll_peer_change()).count() > 0 {
+                self.share_health();
+            }
+            if let Some(cc) = &mut self.call_control {
+                while let Some(transmit) = cc.b2bua.poll_transmit() {
+                    // Call control's legs find their hops as the core does; its health holds its own lookups' answers.
+                    let server_name = server_name(&transmit, Some(cc.b2bua.health()));
+                    self.outbox.push(Outbound { server_name, ..outbound(transmit) });
                 }
             }
-        }
-        if std::iter::from_fn(|| self.core.poll_peer_change()).count() > 0 {
-            self.share_health();
+            if self.outbox.is_empty() {
+                break;
+            }
+            let mut failures = Vec::new();
+            self.io.send_all(&mut self.outbox, |i, out, error| {
+                if !matches!(error, SendError::Udp { kind: std::io::ErrorKind::WouldBlock, .. }) {
+                    tracing::debug!(%error, "send failed");
+                    let failure =
+                        TransportFailure { transport: out.transport, destination: out.destination, flow: out.flow.map(|f| FlowId(f.get())) };
+                    failures.push((i < from_core, failure));
+                }
+            });
+            for (by_core, failure) in failures {
+                match &mut self.call_control {
+                    Some(cc) if !by_core => cc.b2bua.handle_transport_error(now(), failure),
+                    _ => self.core.handle_transport_error(now(), failure),
+                }
+            }
         }
         let Some(cc) = &mut self.call_control else { return };
-        while let Some(transmit) = cc.b2bua.poll_transmit() {
-            let failure = TransportFailure { transport: transmit.transport, destination: transmit.destination, flow: transmit.flow };
-            // Call control's legs find their hops as the core does; its health holds its own lookups' answers.
-            let server_name = server_name(&transmit, Some(cc.b2bua.health()));
-            match self.io.send(Outbound { server_name, ..outbound(transmit) }) {
-                Ok(_) | Err(SendError::Udp { kind: std::io::ErrorKind::WouldBlock, .. }) => {}
-                Err(error) => {
-                    tracing::debug!(%error, "send failed");
-                    cc.b2bua.handle_transport_error(now(), failure);
-                }
-            }
-        }
         // After the sends: a failed send may have sent a leg to its next hop, which needs DNS.
         while let Some(resolve) = cc.b2bua.poll_resolve() {
             self.call_dns.start(resolve);

@@ -88,3 +88,35 @@ async fn datagrams_wait_in_the_socket_until_the_driver_reads_them() {
     }
     assert_eq!((edge.stats().udp_received, edge.stats().udp_dropped), (5, 0));
 }
+
+#[tokio::test]
+async fn send_all_sends_a_mixed_batch_in_order_and_names_each_message_refused() {
+    let limits = Limits { max_message_size: 1000, ..Limits::default() };
+    let mut edge = bind(config_with(vec![ListenerConfig::udp(localhost())], limits));
+    let mut alice = bind(config(vec![ListenerConfig::udp(localhost())]));
+    let mut bob = bind(config(vec![ListenerConfig::udp(localhost())]));
+    let (alice_addr, bob_addr) = (addr(&alice, Transport::Udp), addr(&bob, Transport::Udp));
+    let v6: std::net::SocketAddr = "[::1]:5060".parse().expect("addr");
+    // More than one sendmmsg(2) batch (32), alternating destinations, with refusals in the middle.
+    let mut outs = Vec::new();
+    for i in 0..70 {
+        let to = if i % 2 == 0 { alice_addr } else { bob_addr };
+        outs.push(Outbound::new(options(&format!("all{i}"), Transport::Udp, i), Transport::Udp, to));
+        if i == 40 {
+            outs.push(Outbound::new(options("too-big", Transport::Udp, 1500), Transport::Udp, alice_addr));
+            outs.push(Outbound::new(options("v6", Transport::Udp, 0), Transport::Udp, v6));
+        }
+    }
+    let expected: Vec<_> = outs.iter().map(|o| (o.bytes.clone(), o.destination)).collect();
+    let mut refused = Vec::new();
+    edge.send_all(&mut outs, |i, out, error| refused.push((i, out.destination, error)));
+    assert!(outs.is_empty(), "send_all empties the queue");
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert!(matches!(refused[0], (41, _, SendError::TooLarge { limit: 1000, .. })), "{refused:?}");
+    assert_eq!(refused[1], (42, v6, SendError::NoSocket { transport: Transport::Udp, destination: v6 }));
+    for (bytes, to) in expected.iter().filter(|(_, to)| *to != v6).filter(|(b, _)| b.len() <= 1000) {
+        let got = if *to == alice_addr { next_message(&mut alice).await } else { next_message(&mut bob).await };
+        assert_eq!(&got.bytes, bytes, "each destination gets its datagrams in order");
+    }
+    assert_eq!(edge.stats().udp_sent, 70);
+}

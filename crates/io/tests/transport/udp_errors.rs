@@ -40,3 +40,21 @@ async fn an_earlier_datagrams_icmp_error_does_not_fail_a_send_elsewhere() {
     edge.send(Outbound::new(request.clone(), Transport::Udp, bob_addr)).expect("a send to a live peer succeeds");
     assert_eq!(next_message(&mut bob).await.bytes, request);
 }
+
+#[tokio::test]
+async fn send_all_is_not_failed_by_an_earlier_datagrams_icmp_error() {
+    let mut edge = bind(config(vec![ListenerConfig::udp(localhost())]));
+    let mut bob = bind(config(vec![ListenerConfig::udp(localhost())]));
+    let bob_addr = addr(&bob, Transport::Udp);
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).expect("a free port");
+    edge.send(Outbound::new(options("icmp5", Transport::Udp, 0), Transport::Udp, closed)).expect("send");
+    assert!(matches!(next_event(&mut edge).await, Event::UdpUnreachable(_)));
+    let requests: Vec<_> = (0..3).map(|i| options(&format!("icmp6-{i}"), Transport::Udp, i)).collect();
+    let mut outs: Vec<_> = requests.iter().map(|r| Outbound::new(r.clone(), Transport::Udp, bob_addr)).collect();
+    let mut refused = Vec::new();
+    edge.send_all(&mut outs, |i, _, error| refused.push((i, error)));
+    assert!(refused.is_empty(), "the pending error is the earlier datagram's, not these: {refused:?}");
+    for request in &requests {
+        assert_eq!(&next_message(&mut bob).await.bytes, request);
+    }
+}
