@@ -29,7 +29,7 @@ use causeway_proxy::{Agent, Arrived, Clearance, NextHop, RequestCtx, Resolve, Re
 use causeway_routing::resolve::DnsAnswer;
 use causeway_routing::HealthSnapshot;
 use causeway_sip::{Message, Method, StatusCode, Uri};
-use causeway_txn::{Event as TxnEvent, TransactionTable, TxnConfig, TxnId};
+use causeway_txn::{Event as TxnEvent, MessageKey, TransactionTable, TxnConfig, TxnId, TxnKind};
 use slab::Slab;
 
 use crate::call::start::{decide, unsupported, Now, Source, Start, ZoneOrigin};
@@ -489,14 +489,19 @@ impl B2bua {
         Some(Source { device, zone: ZoneOrigin::of(clearance), uri_names_us })
     }
 
-    /// Hands a message that is the engine's to its transaction layer.
-    fn take(&mut self, now: Instant, message: Message, arrived: &Arrived<'_>) {
+    /// Hands a message that is the engine's to its transaction layer, with its transaction key
+    /// when [`Agent::offer`] already computed it.
+    fn take(&mut self, now: Instant, message: Message, key: Option<MessageKey>, arrived: &Arrived<'_>) {
         let peer = if message.is_request() {
             Peer { transport: arrived.transport, local: arrived.local, destination: reply_address(&message, arrived), flow: arrived.flow }
         } else {
             Peer { transport: arrived.transport, local: arrived.local, destination: arrived.peer, flow: arrived.flow }
         };
-        if let Err(rejected) = self.net.txns.handle_message(now, message, arrived.transport, peer) {
+        let handled = match key {
+            Some(key) => self.net.txns.handle_keyed(now, message, key, arrived.transport, peer),
+            None => self.net.txns.handle_message(now, message, arrived.transport, peer),
+        };
+        if let Err(rejected) = handled {
             tracing::debug!(error = %rejected.error, "message refused by the transaction layer");
         }
         self.drain(now);
@@ -512,12 +517,25 @@ fn dialog_of(request: &Message) -> Option<(CallKey, Side)> {
 
 impl Agent for B2bua {
     fn offer(&mut self, now: Instant, message: Message, arrived: &Arrived<'_>) -> Option<Message> {
+        // Responses, and the INVITEs and ACKs that may be an INVITE server transaction's, are
+        // looked up by their transaction key, which the transaction layer then reuses.
+        let key = match message.method() {
+            None | Some(Method::Invite | Method::Ack) => self.net.txns.key_of(&message).ok(),
+            Some(_) => None,
+        };
+        let txn = key.and_then(|k| self.net.txns.find(k));
         let ours = match message.method() {
-            None => message.top_via().ok().and_then(|v| v.branch()).is_some_and(|b| b.starts_with(BRANCH_PREFIX)),
+            // A response to one of our requests, or a late one (our branch) that no transaction wants any more.
+            None => {
+                txn.is_some() || message.top_via().ok().and_then(|v| v.branch()).is_some_and(|b| b.starts_with(BRANCH_PREFIX))
+            }
             Some(Method::Register) => self.is_registrar_uri(&message, arrived),
             Some(method) => {
-                let ours_txn = matches!(method, Method::Invite | Method::Ack | Method::Cancel)
-                    && self.net.txns.find_cancelled_invite(&message).is_some();
+                let ours_txn = match method {
+                    Method::Invite | Method::Ack => txn.is_some_and(|(_, kind)| kind == TxnKind::InviteServer),
+                    Method::Cancel => self.net.txns.find_cancelled_invite(&message).is_some(),
+                    _ => false,
+                };
                 let in_dialog = Uri::parse(message.request_uri_str().unwrap_or_default())
                     .ok()
                     .and_then(|u| u.as_sip().copied())
@@ -528,7 +546,7 @@ impl Agent for B2bua {
         if !ours {
             return Some(message);
         }
-        self.take(now, message, arrived);
+        self.take(now, message, key, arrived);
         None
     }
 
@@ -540,7 +558,7 @@ impl Agent for B2bua {
 
     fn take_initial(&mut self, now: Instant, request: Message, arrived: &Arrived<'_>, clearance: Option<&Clearance>) {
         self.pending = self.new_call(now, &request, arrived, clearance);
-        self.take(now, request, arrived);
+        self.take(now, request, None, arrived);
     }
 
     fn contacts(&self, now: Instant, _request: &Message, ctx: &RequestCtx<'_>) -> Option<Vec<Target>> {

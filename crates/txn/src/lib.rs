@@ -85,5 +85,5 @@ pub use config::{ConfigError, TxnConfig};
 pub use error::{Missing, TxnError};
 pub use output::{Event, Transmit, TxnId, TxnKind, TxnState};
 pub use peer::PeerKey;
-pub use table::{Rejected, TransactionTable};
+pub use table::{MessageKey, Rejected, TransactionTable};
 pub use timer::Timer;

@@ -156,10 +156,39 @@ impl<P: Clone + PeerKey> TransactionTable<P> {
     /// response — or start a new one ([`Event::Request`]); ACKs that no transaction absorbs
     /// become [`Event::Ack`].
     pub fn handle_message(&mut self, now: Instant, message: Message, transport: Transport, from: P) -> Result<(), Rejected> {
-        if message.is_request() {
-            self.handle_request(now, message, transport, from)
-        } else {
-            self.handle_response(now, message, from)
+        match self.key_of(&message) {
+            Ok(key) => self.handle_keyed(now, message, key, transport, from),
+            Err(error) => Err(Rejected::new(error, message)),
+        }
+    }
+
+    /// What `message` matches by: a response its client transaction (§17.1.3), a request its
+    /// server transaction (§17.2.3, an ACK as the INVITE it acknowledges). A TU that must look
+    /// a message up before deciding to hand it in ([`Self::find`]) computes this once and
+    /// hands the message in with [`Self::handle_keyed`]: the top Via is parsed and the key
+    /// hashed once per message, not once per question.
+    pub fn key_of(&mut self, message: &Message) -> Result<MessageKey, TxnError> {
+        let key = match message.method() {
+            Some(method) => message::server_key(&mut self.scratch, message, method)?,
+            None => message::response_key(&mut self.scratch, message)?,
+        };
+        Ok(MessageKey { digest: self.digester.digest(key), request: message.is_request() })
+    }
+
+    /// The live transaction `key` names, with its kind.
+    pub fn find(&self, key: MessageKey) -> Option<(TxnId, TxnKind)> {
+        let txn = self.lookup(key.digest)?;
+        Some((txn, self.kind(txn)?))
+    }
+
+    /// [`Self::handle_message`] for a message whose [`Self::key_of`] the TU already has; `key`
+    /// must be that message's.
+    pub fn handle_keyed(&mut self, now: Instant, message: Message, key: MessageKey, transport: Transport, from: P) -> Result<(), Rejected> {
+        match (message.is_request(), key.request) {
+            (true, true) => self.handle_request(now, message, key.digest, transport, from),
+            (false, false) => self.handle_response(now, message, key.digest, from),
+            (true, false) => Err(Rejected::new(TxnError::WrongKind { expected: "response" }, message)),
+            (false, true) => Err(Rejected::new(TxnError::WrongKind { expected: "request" }, message)),
         }
     }
 
@@ -332,13 +361,9 @@ impl<P: Clone + PeerKey> TransactionTable<P> {
     }
 
 
-    fn handle_request(&mut self, now: Instant, request: Message, transport: Transport, from: P) -> Result<(), Rejected> {
+    fn handle_request(&mut self, now: Instant, request: Message, key: KeyDigest, transport: Transport, from: P) -> Result<(), Rejected> {
         let Some(method) = request.method().cloned() else {
             return Err(Rejected::new(TxnError::WrongKind { expected: "request" }, request));
-        };
-        let key = match message::server_key(&mut self.scratch, &request, &method) {
-            Ok(key) => self.digester.digest(key),
-            Err(error) => return Err(Rejected::new(error, request)),
         };
         if let Some(txn) = self.lookup(key) {
             if method == Method::Ack {
@@ -378,13 +403,9 @@ impl<P: Clone + PeerKey> TransactionTable<P> {
         }
     }
 
-    fn handle_response(&mut self, now: Instant, response: Message, from: P) -> Result<(), Rejected> {
+    fn handle_response(&mut self, now: Instant, response: Message, key: KeyDigest, from: P) -> Result<(), Rejected> {
         let Some(status) = response.status() else {
             return Err(Rejected::new(TxnError::WrongKind { expected: "response" }, response));
-        };
-        let key = match message::response_key(&mut self.scratch, &response) {
-            Ok(key) => self.digester.digest(key),
-            Err(error) => return Err(Rejected::new(error, response)),
         };
         let Some(txn) = self.lookup(key) else {
             self.events.push_back(Event::StrayResponse { response, from });
@@ -521,6 +542,13 @@ impl<P: Clone + PeerKey> TransactionTable<P> {
         let index = self.keys.find(key, |i| txns.get(i as usize).map(|e| e.key))?;
         txns.get(index as usize).map(|e| TxnId { index, generation: e.generation })
     }
+}
+
+/// The key a received message matches by ([`TransactionTable::key_of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageKey {
+    digest: KeyDigest,
+    request: bool,
 }
 
 /// A message the table could not take, handed back with the reason so the TU can still

@@ -5,7 +5,7 @@ mod sim;
 use bytes::Bytes;
 use causeway_sip::build::cancel_for;
 use causeway_sip::{HeaderName, Transport};
-use causeway_txn::{Missing, TransactionTable, TxnConfig, TxnError, TxnState};
+use causeway_txn::{Missing, TransactionTable, TxnConfig, TxnError, TxnKind, TxnState};
 use sim::msg::{parse, request, response, value, Req};
 use sim::{ms, Seen, Sim};
 
@@ -221,4 +221,33 @@ fn to_peer_lists_the_live_transactions_of_that_peer_only() {
     assert_eq!(to_peer(&sim, "a"), vec![]);
     let a5 = sim.start(request("OPTIONS", "z9hG4bKp8"), Transport::Tcp, "a");
     assert_eq!(to_peer(&sim, "a"), vec![(a5, "a")]);
+}
+
+#[test]
+fn a_key_computed_once_finds_the_transaction_and_hands_the_message_in() {
+    let mut sim = Sim::new();
+    let invite = request("INVITE", "z9hG4bKkey1");
+    let key = sim.table.key_of(&invite).expect("INVITE has a key");
+    assert_eq!(sim.table.find(key), None, "no transaction yet");
+    sim.table.handle_keyed(sim.now, invite.clone(), key, Transport::Udp, "uac").expect("taken");
+    sim.drain();
+    let [Seen::Request(server, _)] = sim.seen()[..] else { panic!("{:?}", sim.seen()) };
+    // §17.2.3: the retransmission and an ACK (taken as the INVITE) have the same key.
+    assert_eq!(sim.table.key_of(&invite).ok(), Some(key));
+    assert_eq!(sim.table.key_of(&request("ACK", "z9hG4bKkey1")).ok(), Some(key));
+    assert_eq!(sim.table.find(key), Some((server, TxnKind::InviteServer)));
+    assert_ne!(sim.table.key_of(&request("CANCEL", "z9hG4bKkey1")).ok(), Some(key), "CANCEL is its own transaction");
+
+    // §17.1.3: a response's key is its client transaction's.
+    let options = request("OPTIONS", "z9hG4bKkey2");
+    let client = sim.start(options.clone(), Transport::Udp, "uas");
+    let ok = response(&options, 200, Some("b"));
+    let response_key = sim.table.key_of(&ok).expect("response has a key");
+    assert_eq!(sim.table.find(response_key), Some((client, TxnKind::NonInviteClient)));
+    // A key is the message's own: handing in a request under a response's key is refused.
+    let refused = sim.table.handle_keyed(sim.now, request("BYE", "z9hG4bKkey3"), response_key, Transport::Udp, "uac");
+    assert!(matches!(refused, Err(r) if matches!(r.error, TxnError::WrongKind { expected: "response" })));
+    sim.table.handle_keyed(sim.now, ok, response_key, Transport::Udp, "uas").expect("taken");
+    sim.drain();
+    assert!(sim.seen().contains(&Seen::Response(client, 200)), "{:?}", sim.seen());
 }
