@@ -20,7 +20,7 @@
 
 use std::borrow::Cow;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -29,7 +29,7 @@ use causeway_proxy::{Agent, Arrived, Clearance, NextHop, RequestCtx, Resolve, Re
 use causeway_routing::resolve::DnsAnswer;
 use causeway_routing::HealthSnapshot;
 use causeway_sip::{Message, Method, StatusCode, Uri};
-use causeway_txn::{Event as TxnEvent, MessageKey, TransactionTable, TxnConfig, TxnId, TxnKind};
+use causeway_txn::{Event as TxnEvent, MessageKey, TransactionTable, TxnConfig, TxnId, TxnKind, TxnMap};
 use slab::Slab;
 
 use crate::call::start::{decide, unsupported, Now, Source, Start, ZoneOrigin};
@@ -72,7 +72,7 @@ pub struct B2bua {
     calls: Slab<Call>,
     next_generation: u32,
     /// Initial INVITE server transactions → their call (CANCEL).
-    by_server: HashMap<TxnId, CallKey>,
+    by_server: TxnMap<CallKey>,
     /// One entry per call at its next deadline (stale entries are skipped).
     deadlines: BinaryHeap<Reverse<(Instant, CallKey)>>,
     events: VecDeque<Event>,
@@ -114,7 +114,7 @@ impl B2bua {
             config,
             ids,
             transmits: VecDeque::new(),
-            clients: HashMap::new(),
+            clients: TxnMap::default(),
             lookups: Lookups::default(),
         };
         Ok(Self {
@@ -126,7 +126,7 @@ impl B2bua {
             switches: DualRingSwitches::new(),
             calls: Slab::new(),
             next_generation: 0,
-            by_server: HashMap::new(),
+            by_server: TxnMap::default(),
             deadlines: BinaryHeap::new(),
             events: VecDeque::new(),
             counters: B2buaCounters::default(),

@@ -3,7 +3,7 @@
 //! answer a server transaction, send an ACK for a 2xx outside any transaction (§13.2.2.4).
 
 use std::borrow::Cow;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -11,7 +11,7 @@ use bytes::Bytes;
 use causeway_proxy::{FlowId, Transmit};
 use causeway_sip::build::ResponseBuilder;
 use causeway_sip::{HeaderName, Message, Method, StatusCode, Transport};
-use causeway_txn::{TransactionTable, TxnId};
+use causeway_txn::{TransactionTable, TxnId, TxnMap};
 use causeway_callctl::LegId;
 
 use crate::call::CallKey;
@@ -80,7 +80,7 @@ pub(crate) struct Net {
     pub(crate) txns: TransactionTable<Peer>,
     pub(crate) transmits: VecDeque<Transmit>,
     /// Our client transactions and what they are for.
-    pub(crate) clients: HashMap<TxnId, Client>,
+    pub(crate) clients: TxnMap<Client>,
     /// DNS lookups legs wait for.
     pub(crate) lookups: Lookups,
 }

@@ -1,13 +1,13 @@
 //! [`Core`]: the sans-IO proxy engine and its calling contract.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 
 use causeway_sip::header::via::Via;
 use causeway_sip::{Message, Method, ParseLimits};
-use causeway_txn::{Event, TransactionTable, TxnConfig, TxnId};
+use causeway_txn::{Event, TransactionTable, TxnConfig, TxnMap};
 use slab::Slab;
 
 use crate::agent::{Agent, Arrived, ContactsFirst, NoAgent};
@@ -43,8 +43,8 @@ pub struct Core<L = StaticRoutes> {
     pub(crate) locator: L,
     pub(crate) txns: TransactionTable<Peer>,
     pub(crate) ctxs: Slab<ProxyCtx>,
-    pub(crate) by_server: HashMap<TxnId, CtxId>,
-    pub(crate) by_client: HashMap<TxnId, (CtxId, usize)>,
+    pub(crate) by_server: TxnMap<CtxId>,
+    pub(crate) by_client: TxnMap<(CtxId, usize)>,
     /// Timer C and the CANCEL give-up time of branches (lazy: stale entries are skipped).
     pub(crate) deadlines: BinaryHeap<Reverse<(Instant, CtxId, usize)>>,
     pub(crate) transmits: VecDeque<Transmit>,
@@ -93,8 +93,8 @@ impl<L: Locator> Core<L> {
             locator,
             txns: TransactionTable::new(txn_config)?,
             ctxs: Slab::new(),
-            by_server: HashMap::new(),
-            by_client: HashMap::new(),
+            by_server: TxnMap::default(),
+            by_client: TxnMap::default(),
             deadlines: BinaryHeap::new(),
             transmits: VecDeque::new(),
             counters: Counters::default(),

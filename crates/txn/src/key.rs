@@ -8,6 +8,7 @@
 use std::hash::{BuildHasher, RandomState};
 
 use hashbrown::HashTable;
+use siphasher::sip128::SipHasher13;
 
 /// The top Via's sent-by (RFC 3261 §20.42).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,25 +97,30 @@ fn server_method(method: &str) -> &str {
     }
 }
 
-/// A transaction key reduced to 128 bits by two independently keyed SipHash-1-3 functions (std's
-/// `RandomState`, secret and random per table). Two different keys share a digest with
-/// probability 2^-128, and without the table's secret nobody can choose messages that do, so
-/// matching by digest is matching by the fields of §17.1.3 / §17.2.3. It is what lets a
-/// transaction that lingers up to 64*T1 after its final response (RFC 6026) hold 16 bytes of
-/// key instead of an allocation of the fields.
+/// A transaction key reduced to 128 bits by keyed SipHash-1-3-128 (the key secret and random
+/// per table). Two different keys share a digest with probability 2^-128, and without the
+/// table's secret nobody can choose messages that do, so matching by digest is matching by the
+/// fields of §17.1.3 / §17.2.3. It is what lets a transaction that lingers up to 64*T1 after its
+/// final response (RFC 6026) hold 16 bytes of key instead of an allocation of the fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct KeyDigest(u128);
 
-/// The two secret hash keys of one table.
-#[derive(Debug, Default)]
-pub(crate) struct Digester {
-    high: RandomState,
-    low: RandomState,
+/// The secret hash key of one table. One 128-bit SipHash pass per key (the `siphasher` crate):
+/// std only has 64-bit SipHash, and two differently keyed passes cost twice as much.
+#[derive(Debug)]
+pub(crate) struct Digester(SipHasher13);
+
+impl Default for Digester {
+    /// A random key, drawn from std's per-process random hash keys (no RNG needed here).
+    fn default() -> Self {
+        let secret = || RandomState::new().hash_one(0_u8);
+        Self(SipHasher13::new_with_keys(secret(), secret()))
+    }
 }
 
 impl Digester {
     pub(crate) fn digest(&self, key: &[u8]) -> KeyDigest {
-        KeyDigest((u128::from(self.high.hash_one(key)) << 64) | u128::from(self.low.hash_one(key)))
+        KeyDigest(self.0.hash(key).as_u128())
     }
 }
 

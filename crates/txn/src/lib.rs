@@ -83,7 +83,7 @@ mod timer;
 
 pub use config::{ConfigError, TxnConfig};
 pub use error::{Missing, TxnError};
-pub use output::{Event, Transmit, TxnId, TxnKind, TxnState};
+pub use output::{Event, Transmit, TxnId, TxnKind, TxnMap, TxnState};
 pub use peer::PeerKey;
 pub use table::{MessageKey, Rejected, TransactionTable};
 pub use timer::Timer;

@@ -13,6 +13,11 @@ pub struct TxnId {
     pub(crate) generation: u32,
 }
 
+/// A map keyed by [`TxnId`], for what the TU keeps per transaction. Ids are the table's own
+/// (slot and generation), never chosen by a peer, so they need no keyed (flood-resistant)
+/// hashing: Fx costs a multiply where std's SipHash costs a pass over the key.
+pub type TxnMap<V> = std::collections::HashMap<TxnId, V, rustc_hash::FxBuildHasher>;
+
 /// Bytes for the transport: a first send or a retransmission.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transmit<P> {
