@@ -81,10 +81,36 @@ impl Writer {
         if let Some(ct) = content_type {
             self.header("Content-Type", ct.as_bytes());
         }
-        self.header("Content-Length", body.len().to_string().as_bytes());
+        self.header("Content-Length", Decimal::new(u64::try_from(body.len()).unwrap_or(u64::MAX)).as_bytes());
         self.out.extend_from_slice(b"\r\n");
         self.out.extend_from_slice(body);
         Built(Bytes::from(self.out))
+    }
+}
+
+/// A number written in decimal on the stack: `to_string` allocated a String for every status
+/// line, Content-Length and CSeq written.
+struct Decimal {
+    digits: [u8; 20],
+    start: usize,
+}
+
+impl Decimal {
+    fn new(mut n: u64) -> Self {
+        let mut digits = [0; 20];
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                return Self { digits, start };
+            }
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.digits[self.start..]
     }
 }
 
@@ -147,7 +173,7 @@ impl<'a> ResponseBuilder<'a> {
         let head = req.as_bytes().len() - req.body_len();
         let tag = self.to_tag.map_or(0, str::len);
         let mut w = Writer::new(head + 32 + reason.len() + tag + Writer::fields_len(&self.headers) + Writer::tail_len(ct, body));
-        w.line(&[b"SIP/2.0 ", self.status.to_string().as_bytes(), b" ", reason.as_bytes()]);
+        w.line(&[b"SIP/2.0 ", Decimal::new(u64::from(self.status.as_u16())).as_bytes(), b" ", reason.as_bytes()]);
         w.copy(req, HeaderName::Via);
         w.copy(req, HeaderName::From);
         let to = req.header(HeaderName::To).map(|h| h.value).unwrap_or_default();
@@ -183,7 +209,7 @@ pub fn ack_for_non_2xx(invite: &Message, response: &Message) -> Result<Built, Pa
     w.copy(invite, HeaderName::From);
     w.header("To", to.value);
     w.header("Call-ID", invite.call_id()?.as_bytes());
-    w.line(&[b"CSeq: ", cseq.seq.to_string().as_bytes(), b" ACK"]);
+    w.line(&[b"CSeq: ", Decimal::new(u64::from(cseq.seq)).as_bytes(), b" ACK"]);
     Ok(w.finish(None, b""))
 }
 
@@ -202,7 +228,7 @@ pub fn cancel_for(request: &Message, reason: Option<&str>) -> Result<Built, Pars
     w.copy(request, HeaderName::From);
     w.copy(request, HeaderName::To);
     w.header("Call-ID", request.call_id()?.as_bytes());
-    w.line(&[b"CSeq: ", cseq.seq.to_string().as_bytes(), b" CANCEL"]);
+    w.line(&[b"CSeq: ", Decimal::new(u64::from(cseq.seq)).as_bytes(), b" CANCEL"]);
     if let Some(r) = reason {
         w.header("Reason", r.as_bytes());
     }

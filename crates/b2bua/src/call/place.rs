@@ -143,7 +143,7 @@ impl Call {
         let mut extra = passed_on(&self.caller.invite, &PASSED_ON_REQUESTS);
         if let Some(uri) = &self.calling.uri {
             // RFC 3325: the identity call control vouches for (anchored calls: the user's).
-            let mut asserted = String::new();
+            let mut asserted = String::with_capacity(64);
             write_name_addr(&mut asserted, display, format_args!("sip:{uri}"));
             extra.push(("P-Asserted-Identity", Cow::Owned(asserted)));
         }

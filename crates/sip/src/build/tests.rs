@@ -100,3 +100,13 @@ fn plain_request_builder() {
     assert_eq!(&opts.body()[..], b"hi");
     assert!(opts.content_type().is_ok_and(|c| c.is_some_and(|c| c.is("text", "plain"))));
 }
+
+#[test]
+fn decimal_numbers_written_on_the_stack() {
+    for (n, text) in [(0, "0"), (7, "7"), (200, "200"), (314_159, "314159"), (u64::MAX, "18446744073709551615")] {
+        assert_eq!(Decimal::new(n).as_bytes(), text.as_bytes());
+    }
+    let ok = ResponseBuilder::new(&invite(), StatusCode::new(487).expect("487")).build().and_then(Built::into_message).expect("487");
+    assert!(ok.as_bytes().starts_with(b"SIP/2.0 487 "), "{:?}", ok.as_bytes());
+    assert_eq!(ok.content_length(), Some(0));
+}
