@@ -68,7 +68,9 @@ impl LegRoute {
     pub(crate) fn new(zones: &Zones, zone: &str, destination: &str, avoid: &[String], max_forwards: u8, rng: &mut dyn RngCore) -> Option<Self> {
         let table = zones.table()?;
         let mut targets: VecDeque<ZoneTarget> = if matches!(Uri::parse(destination), Ok(Uri::Sip(_))) {
-            let located = zones.targets(destination).into_iter().filter(|t| !avoid.contains(&t.zone)).map(|mut t| {
+            let targets = zones.targets(destination);
+            let located = targets.iter().filter(|t| !avoid.contains(&t.zone)).map(|t| {
+                let mut t = t.clone();
                 t.request_uri.get_or_insert_with(|| destination.to_owned());
                 t.max_forwards = max_forwards;
                 t

@@ -39,7 +39,7 @@ pub struct Zones {
     /// go, so a leg placed later (after its `delay_before_ringing`, when the health was handed
     /// over again) is located anew: the failover walk only walks the targets it was given, and
     /// a zone that went down (or came back) since must be skipped (or tried) from the start.
-    located: RefCell<Vec<(String, Vec<ZoneTarget>)>>,
+    located: RefCell<Vec<(String, Arc<[ZoneTarget]>)>>,
 }
 
 impl Zones {
@@ -130,26 +130,27 @@ impl Zones {
     /// rule back into the default zone counts as a loop (as for any default-zone request).
     ///
     /// The same URI searched again before the health changes gets the first search's targets.
-    pub(crate) fn targets(&self, uri: &str) -> Vec<ZoneTarget> {
+    /// Shared with the held search: a leg reads its targets, it does not copy them all.
+    pub(crate) fn targets(&self, uri: &str) -> Arc<[ZoneTarget]> {
         if let Some((_, targets)) = self.located.borrow().iter().find(|(u, _)| u == uri) {
-            return targets.clone();
+            return Arc::clone(targets);
         }
-        let Some(table) = self.table.as_deref() else { return Vec::new() };
-        let Some(source) = classify::assume(table, &table.default_zone().name) else { return Vec::new() };
+        let Some(table) = self.table.as_deref() else { return Arc::new([]) };
+        let Some(source) = classify::assume(table, &table.default_zone().name) else { return Arc::new([]) };
         let trusted = auth::assume(&source, table, true);
         let decision = locate(&LocateInput::new(&source, &trusted, uri), table, &self.health);
-        let targets: Vec<ZoneTarget> = decision.groups().iter().flat_map(|g| g.targets.iter().cloned()).collect();
+        let targets: Arc<[ZoneTarget]> = decision.groups().iter().flat_map(|g| g.targets.iter().cloned()).collect();
         let mut located = self.located.borrow_mut();
         if located.len() >= MAX_LOCATED {
             located.clear();
         }
-        located.push((uri.to_owned(), targets.clone()));
+        located.push((uri.to_owned(), Arc::clone(&targets)));
         targets
     }
 
     /// The zones a leg to `uri` may leave through, in order (those of [`Zones::targets`]).
     pub(crate) fn zones_for(&self, uri: &str) -> Vec<String> {
-        self.targets(uri).into_iter().map(|t| t.zone).collect()
+        self.targets(uri).iter().map(|t| t.zone.clone()).collect()
     }
 }
 
@@ -228,7 +229,7 @@ target = "pstn-backup"
     }
 
     fn located(z: &Zones, uri: &str) -> Vec<(String, Option<String>)> {
-        z.targets(uri).into_iter().map(|t| (t.zone, t.request_uri)).collect()
+        z.targets(uri).iter().map(|t| (t.zone.clone(), t.request_uri.clone())).collect()
     }
 
     #[test]
