@@ -239,19 +239,23 @@ impl CdrBuilder {
         self.record.legs.iter_mut().find(|l| l.leg == leg.0).ok_or(CdrError::UnknownLeg(leg.0))
     }
 
-    /// Records one event.
-    pub fn apply(&mut self, event: &CdrEvent) -> Result<(), CdrError> {
+    /// Records one event (taken by value: a started leg's kind and target move into its row).
+    pub fn apply(&mut self, event: CdrEvent) -> Result<(), CdrError> {
         match event {
             CdrEvent::LegStarted { leg, kind, target, at } => {
                 if self.record.legs.iter().any(|l| l.leg == leg.0) {
                     return Err(CdrError::DuplicateLeg(leg.0));
                 }
-                let start = self.wall(*at);
+                let start = self.wall(at);
+                let (target, zone) = match target {
+                    LegTarget::Contact { contact } => (contact, None),
+                    LegTarget::Zone { zone, destination, .. } => (destination, Some(zone)),
+                };
                 self.record.legs.push(LegRecord {
                     leg: leg.0,
-                    kind: kind.clone(),
-                    target: target.destination().to_owned(),
-                    zone: target.zone().map(str::to_owned),
+                    kind,
+                    target,
+                    zone,
                     start,
                     ringing: None,
                     answer: None,
@@ -263,39 +267,39 @@ impl CdrBuilder {
                 });
             }
             CdrEvent::LegRinging { leg, at } => {
-                let at = self.wall(*at);
-                let l = self.leg(*leg)?;
+                let at = self.wall(at);
+                let l = self.leg(leg)?;
                 l.ringing.get_or_insert(at);
             }
             CdrEvent::EarlyMedia { leg } => {
-                self.leg(*leg)?;
+                self.leg(leg)?;
                 self.record.early_media_leg = Some(leg.0);
             }
             CdrEvent::LegAnswered { leg, at } => {
-                let at = self.wall(*at);
-                self.leg(*leg)?.answer = Some(at);
+                let at = self.wall(at);
+                self.leg(leg)?.answer = Some(at);
             }
             CdrEvent::LegEnded { leg, at, status, cause, reason } => {
-                let at = self.wall(*at);
-                let l = self.leg(*leg)?;
+                let at = self.wall(at);
+                let l = self.leg(leg)?;
                 l.end = Some(at);
-                l.status = Some(*status);
-                l.cause = Some(*cause);
+                l.status = Some(status);
+                l.cause = Some(cause);
                 l.released_by = Some(cause.released_by());
-                l.reason.clone_from(reason);
+                l.reason = reason;
             }
             CdrEvent::CallAnswered { leg, at } => {
-                self.leg(*leg)?;
-                self.record.answer = Some(self.wall(*at));
+                self.leg(leg)?;
+                self.record.answer = Some(self.wall(at));
                 self.record.answered_leg = Some(leg.0);
             }
             CdrEvent::Forwarded { reason, destination } => {
-                self.record.forwarded = Some((*reason, destination.clone()));
+                self.record.forwarded = Some((reason, destination));
             }
             CdrEvent::CallEnded { at, status, released_by } => {
-                self.record.end = Some(self.wall(*at));
-                self.record.status = Some(*status);
-                self.record.released_by = Some(*released_by);
+                self.record.end = Some(self.wall(at));
+                self.record.status = Some(status);
+                self.record.released_by = Some(released_by);
             }
         }
         Ok(())

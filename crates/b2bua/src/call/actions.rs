@@ -46,7 +46,7 @@ impl Call {
                 // One deadline per call is kept from poll_timeout(); these are for wheel drivers.
                 Action::SetTimer { .. } | Action::CancelTimer { .. } => {}
                 Action::Cdr(event) => {
-                    if let Err(error) = self.cdr.apply(&event) {
+                    if let Err(error) = self.cdr.apply(event) {
                         tracing::warn!(%error, "CDR event out of order");
                     }
                 }

@@ -17,12 +17,12 @@
 //! - the caller's CANCEL cancels every leg *without* "completed elsewhere" and answers 487.
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::timer::{SnrTimer, TimerTable};
 use super::{Action, CancelReason, Event, LegId, ReleaseCause, SnrError};
 use crate::cdr::{CdrEvent, EndCause, Party};
-use crate::fork::{ForkPlan, ForwardPlan, ForwardReason, PlannedLeg};
+use crate::fork::{ForkPlan, ForwardPlan, ForwardReason, LegKind, LegTarget, PlannedLeg};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -69,7 +69,11 @@ enum Caller {
 
 #[derive(Debug, Clone)]
 struct Leg {
-    plan: PlannedLeg,
+    /// What it is and where it goes, until its INVITE goes out: then they move into the
+    /// B2BUA's action and the CDR event, copied once, not twice.
+    destination: Option<(LegKind, LegTarget)>,
+    answer_too_soon: Option<Duration>,
+    answer_too_late: Option<Duration>,
     stage: Stage,
     state: LegState,
     started: Option<Instant>,
@@ -261,7 +265,7 @@ impl SnrCall {
         let leg = self.legs.get(index(id)).ok_or(SnrError::UnknownLeg(id))?;
         match leg.state {
             LegState::Calling | LegState::Early => {
-                let too_soon = match (leg.plan.answer_too_soon, leg.started) {
+                let too_soon = match (leg.answer_too_soon, leg.started) {
                     (Some(window), Some(started)) => now.saturating_duration_since(started) < window,
                     _ => false,
                 };
@@ -337,8 +341,16 @@ impl SnrCall {
     fn add_legs(&mut self, now: Instant, legs: Vec<PlannedLeg>, stage: Stage) {
         for plan in legs {
             let id = leg_id(self.legs.len());
-            let delay = plan.delay;
-            self.legs.push(Leg { plan, stage, state: LegState::Pending, started: None, rang: false });
+            let PlannedLeg { kind, target, delay, answer_too_soon, answer_too_late } = plan;
+            self.legs.push(Leg {
+                destination: Some((kind, target)),
+                answer_too_soon,
+                answer_too_late,
+                stage,
+                state: LegState::Pending,
+                started: None,
+                rang: false,
+            });
             if delay.is_zero() {
                 self.start(now, id);
             } else {
@@ -349,9 +361,10 @@ impl SnrCall {
 
     fn start(&mut self, now: Instant, id: LegId) {
         let Some(leg) = self.legs.get_mut(index(id)) else { return };
+        let Some((kind, target)) = leg.destination.take() else { return };
         leg.state = LegState::Calling;
         leg.started = Some(now);
-        let (kind, target, too_late) = (leg.plan.kind.clone(), leg.plan.target.clone(), leg.plan.answer_too_late);
+        let too_late = leg.answer_too_late;
         self.actions.push_back(Action::StartLeg { leg: id, kind: kind.clone(), target: target.clone() });
         self.actions.push_back(Action::Cdr(CdrEvent::LegStarted { leg: id, kind, target, at: now }));
         if let Some(limit) = too_late {

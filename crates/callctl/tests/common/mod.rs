@@ -73,7 +73,7 @@ impl Sim {
     fn drain(&mut self) {
         while let Some(action) = self.call.poll_action() {
             match action {
-                Action::Cdr(event) => self.cdr.apply(&event).unwrap_or_else(|e| panic!("{e}")),
+                Action::Cdr(event) => self.cdr.apply(event).unwrap_or_else(|e| panic!("{e}")),
                 other => {
                     let ms = self.ms();
                     self.log.push((ms, other));
