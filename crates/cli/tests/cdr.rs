@@ -37,7 +37,7 @@ fn answered_call(call_id: &str, start: DateTime<Utc>) -> CallRecord {
         CdrEvent::LegEnded { leg, at: t0 + Duration::from_secs(63), status: 200, cause: EndCause::CallerHungUp, reason: None },
         CdrEvent::CallEnded { at: t0 + Duration::from_secs(63), status: 200, released_by: Party::Caller },
     ];
-    for event in &events {
+    for event in events {
         cdr.apply(event).unwrap_or_else(|e| panic!("CDR event: {e}"));
     }
     cdr.into_record()

@@ -88,7 +88,7 @@ pub(crate) fn call(n: u64, start: DateTime<Utc>) -> Result<CallRecord, CdrError>
             ]);
         }
     }
-    for event in &events {
+    for event in events {
         cdr.apply(event)?;
     }
     Ok(cdr.into_record())
