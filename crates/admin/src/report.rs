@@ -285,9 +285,9 @@ fn zone(z: &causeway_routing::Zone, stats: &NodeStats, clock: Clock) -> ZoneRepo
         .map(|p| {
             let key = p.key();
             let status = stats.peers.iter().find(|s| s.zone == z.name && s.peer == key);
-            let addresses = stats.health.as_ref().and_then(|h| h.peer(&z.name, &key)).map(|h| h.addresses.iter().map(ToString::to_string).collect()).unwrap_or_default();
+            let addresses = stats.health.as_ref().and_then(|h| h.peer(&z.name, key)).map(|h| h.addresses.iter().map(ToString::to_string).collect()).unwrap_or_default();
             PeerReport {
-                peer: key,
+                peer: key.to_owned(),
                 transport: p.transport.uri_param().to_owned(),
                 priority: p.priority,
                 state: match (z.keepalive, status) {

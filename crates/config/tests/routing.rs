@@ -92,7 +92,7 @@ fn routes_become_zones_and_stop_rules_default_last() {
     assert_eq!(zone.kind, ZoneKind::Neighbor);
     assert_eq!(zone.keepalive, None, "a route's next hop is not monitored");
     let peers: Vec<_> = zone.peers.iter().map(|p| (p.key(), p.transport)).collect();
-    assert_eq!(peers, [("192.0.2.10:5061".to_owned(), causeway_config::Transport::Tls)]);
+    assert_eq!(peers, [("192.0.2.10:5061", causeway_config::Transport::Tls)]);
     assert!(table.search_rules().iter().all(|r| r.allow_source_zone));
 }
 

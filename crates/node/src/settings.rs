@@ -175,7 +175,7 @@ mod tests {
         let table = node.routing.as_ref().expect("a config file always has a routing table");
         let zone = table.zone("route-default").expect("the [[route]] default = true zone");
         let peers: Vec<_> = zone.peers.iter().map(|p| (p.key(), p.transport)).collect();
-        assert_eq!(peers, [("127.0.0.1:5080".to_owned(), Transport::Udp)]);
+        assert_eq!(peers, [("127.0.0.1:5080", Transport::Udp)]);
         assert!(node.routes.routes().is_empty(), "the static table is not used");
         assert_eq!(node.proxy.server.as_deref(), Some("Causeway"));
         assert_eq!(node.io.limits.max_message_size, config.limits.max_message_bytes);

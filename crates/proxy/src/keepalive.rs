@@ -200,7 +200,7 @@ impl<L: Locator> Core<L> {
         let addresses: Vec<IpAddr> = records.iter().map(|r| r.address).collect();
         monitor.addresses.insert(host.to_owned(), (addresses.clone(), now + ttl));
         for p in &waiting {
-            monitor.health.set_addresses(&p.zone, &p.peer.key(), addresses.clone());
+            monitor.health.set_addresses(&p.zone, p.peer.key(), addresses.clone());
         }
         if let Some(&ip) = addresses.first() {
             for p in waiting {

@@ -118,7 +118,7 @@ pub fn classify(input: &ClassifyInput<'_>, table: &RoutingTable, health: &Health
     for zone in table.zones() {
         let Some(peer) = zone.peers.iter().find(|p| peer_is(zone, p, source, health)) else { continue };
         if zone.tls_verify_subject.is_empty() {
-            let by = ClassifiedBy::SourceAddress { address: source, peer: peer.key() };
+            let by = ClassifiedBy::SourceAddress { address: source, peer: peer.key().to_owned() };
             return ZoneClassified { zone: zone.name.clone(), by };
         }
         refused.push(zone.name.clone());
@@ -136,8 +136,7 @@ pub fn classify(input: &ClassifyInput<'_>, table: &RoutingTable, health: &Health
 }
 
 fn peer_is(zone: &Zone, peer: &crate::table::Peer, source: IpAddr, health: &HealthSnapshot) -> bool {
-    let configured = peer.host.parse::<IpAddr>().is_ok_and(|ip| ip == source);
-    configured || health.peer(&zone.name, &peer.key()).is_some_and(|h| h.addresses.contains(&source))
+    peer.ip() == Some(source) || health.peer(&zone.name, peer.key()).is_some_and(|h| h.addresses.contains(&source))
 }
 
 /// For dry runs (`causeway locate --zone NAME`): the request is taken to come from `zone`.

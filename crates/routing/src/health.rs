@@ -193,7 +193,7 @@ impl HealthSnapshot {
         if zone.keepalive.is_none() {
             return true;
         }
-        match self.state(&zone.name, &peer.key()) {
+        match self.state(&zone.name, peer.key()) {
             PeerState::Up => true,
             PeerState::Down => false,
             PeerState::Unknown => self.assume_up || !zone.requires_answered_keepalive(),

@@ -182,7 +182,7 @@ impl Keepalive {
     /// Writes current states into `snapshot` (keeping its resolved addresses).
     pub fn write_states(&self, snapshot: &mut HealthSnapshot) {
         for m in &self.monitors {
-            snapshot.set_state(&m.zone, &m.peer.key(), m.state);
+            snapshot.set_state(&m.zone, m.peer.key(), m.state);
         }
     }
 
@@ -192,7 +192,7 @@ impl Keepalive {
             .iter()
             .map(|m| PeerStatus {
                 zone: m.zone.clone(),
-                peer: m.peer.key(),
+                peer: m.peer.key().to_owned(),
                 state: m.state,
                 last_change: m.last_change,
                 consecutive_failures: m.failures,
@@ -213,7 +213,7 @@ fn record(m: &mut Monitor, success: bool, now: Instant, events: &mut VecDeque<St
         (m.failures >= m.settings.failures_before_down).then_some(PeerState::Down)
     };
     if let Some(to) = to.filter(|to| *to != m.state) {
-        events.push_back(StateChange { zone: m.zone.clone(), peer: m.peer.key(), from: m.state, to, at: now });
+        events.push_back(StateChange { zone: m.zone.clone(), peer: m.peer.key().to_owned(), from: m.state, to, at: now });
         m.state = to;
         m.last_change = Some(now);
     }

@@ -2,7 +2,7 @@
 //! [`RoutingConfig::compile`](crate::config::RoutingConfig::compile) and shared (`Arc`) by every
 //! request until a reload swaps it. Fields are public for reading; only compilation builds one.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use causeway_sip::Transport;
@@ -161,16 +161,31 @@ pub struct Peer {
     pub priority: u16,
     /// RFC 2782 weight among equal priorities.
     pub weight: u16,
+    /// [`Peer::key`], written once: classification and routing look peers up by it for
+    /// every request.
+    #[serde(skip)]
+    key: String,
+    /// The host when it is an IP address (classification compares it with each source).
+    #[serde(skip)]
+    ip: Option<IpAddr>,
 }
 
 impl Peer {
+    /// A peer at `host` (a name or an IP address) and `port`.
+    pub fn new(host: String, port: u16, transport: Transport, priority: u16, weight: u16) -> Self {
+        let key = if host.contains(':') && !host.starts_with('[') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+        let ip = host.parse().ok();
+        Self { host, port, transport, priority, weight, key, ip }
+    }
+
     /// `host:port`, the key of this peer in a [`crate::HealthSnapshot`].
-    pub fn key(&self) -> String {
-        if self.host.contains(':') && !self.host.starts_with('[') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The configured host, if it is an IP address.
+    pub fn ip(&self) -> Option<IpAddr> {
+        self.ip
     }
 }
 

@@ -154,7 +154,7 @@ fn known_answer(query: &DnsQuery, zone: &Zone, health: &HealthSnapshot) -> Optio
         .peers
         .iter()
         .filter(|p| p.host.eq_ignore_ascii_case(&query.name))
-        .find_map(|p| health.peer(&zone.name, &p.key()).filter(|h| !h.addresses.is_empty()))?
+        .find_map(|p| health.peer(&zone.name, p.key()).filter(|h| !h.addresses.is_empty()))?
         .addresses
         .iter()
         .map(|&address| AddressRecord { address, ttl: 0 })

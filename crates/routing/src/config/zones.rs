@@ -194,14 +194,8 @@ fn peers(c: &mut Compiler, raw: &[Spanned<PeerConfig>]) -> Vec<Peer> {
             c.error(p.address.span(), ConfigReason::BadPeerAddress(p.address.get_ref().clone()));
             continue;
         };
-        let peer = Peer {
-            host,
-            port: port.unwrap_or(transport.default_port()),
-            transport,
-            priority: priority.unwrap_or(1),
-            weight: weight.unwrap_or(1),
-        };
-        if !seen.insert(peer.key()) {
+        let peer = Peer::new(host, port.unwrap_or(transport.default_port()), transport, priority.unwrap_or(1), weight.unwrap_or(1));
+        if !seen.insert(peer.key().to_owned()) {
             c.error(p.address.span(), ConfigReason::DuplicatePeer(p.address.get_ref().clone()));
         }
         out.push(peer);

@@ -136,7 +136,7 @@ impl Resolution {
         }
         for peer in srv::order(usable, |p| (p.priority, p.weight), rng) {
             let host = peer.host.clone();
-            self.work.push_back(Work::Address { host, port: peer.port, transport: peer.transport, ttl: None, peer: Some(peer.key()) });
+            self.work.push_back(Work::Address { host, port: peer.port, transport: peer.transport, ttl: None, peer: Some(peer.key().to_owned()) });
         }
     }
 
