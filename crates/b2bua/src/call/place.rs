@@ -139,7 +139,7 @@ impl Call {
         from.push_str(";tag=");
         from.push_str(&tag);
         let call_id = cx.net.ids.call_id();
-        let mut dialog = Dialog::uac(call_id, from, to, uri, contact, self.max_forwards, hop);
+        let mut dialog = Dialog::uac(call_id.as_str().to_owned(), from, to, uri, contact, self.max_forwards, hop);
         let mut extra = passed_on(&self.caller.invite, &PASSED_ON_REQUESTS);
         if let Some(uri) = &self.calling.uri {
             // RFC 3325: the identity call control vouches for (anchored calls: the user's).
